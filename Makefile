@@ -1,0 +1,40 @@
+# Thin wrappers over CMake and the scripts; see README.md.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: deps build test test-unit test-stack lint bench demo clean sanitize fuzz
+
+deps:
+	bash scripts/deps.sh
+
+build:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j 2
+
+test-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -L unit
+
+sanitize:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DDYNOSTATSD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+fuzz:
+	bash scripts/fuzz.sh
+
+test-stack:
+	bash test/stack/run.sh
+
+lint:
+	bash scripts/lint.sh
+
+bench: build
+	bash bench/run.sh
+
+demo:
+	bash scripts/demo.sh
+
+clean:
+	rm -rf build build-*

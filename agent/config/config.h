@@ -1,0 +1,69 @@
+#pragma once
+// Config: every setting of the agent, with its default. Loaded by config/config_loader.* with the
+// precedence command line > environment (DD_*, DYNOSTATSD_*) > YAML file > these defaults.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dynostatsd {
+
+struct IngestConfig {
+  std::string bindHost = "127.0.0.1";  // DD_BIND_HOST
+  int udpPort = 8125;                  // DD_DOGSTATSD_PORT; 0 disables UDP
+  bool nonLocalTraffic = false;        // DD_DOGSTATSD_NON_LOCAL_TRAFFIC: bind 0.0.0.0
+  std::string socketPath;              // DD_DOGSTATSD_SOCKET: Unix datagram socket; empty = off
+  int soRcvbuf = 0;                    // DD_DOGSTATSD_SO_RCVBUF; 0 = OS default
+  std::size_t bufferSize = 8192;       // DD_DOGSTATSD_BUFFER_SIZE; 1..65535
+};
+
+struct EnrichConfig {
+  std::string dyno;               // DYNO, e.g. web.1
+  std::string appName;            // HEROKU_APP_NAME
+  std::string releaseVersion;     // HEROKU_RELEASE_VERSION (dyno metadata), e.g. v42
+  std::vector<std::string> tags;  // DD_TAGS (comma or space separated) + DD_DOGSTATSD_TAGS
+  std::string env;                // DD_ENV -> env:
+  std::string service;            // DD_SERVICE -> service:
+  std::string version;            // DD_VERSION -> version:
+  std::string hostname;           // DD_HOSTNAME
+  bool dynoHost = false;          // DD_DYNO_HOST: host = <appname>.<dyno>
+};
+
+struct AggregateConfig {
+  int flushIntervalSeconds = 10;  // DYNOSTATSD_FLUSH_INTERVAL: bucket width
+  std::vector<std::string> histogramAggregates{"max", "median", "avg", "count"};  // DD_HISTOGRAM_AGGREGATES
+  std::vector<int> histogramPercentiles{95};  // DD_HISTOGRAM_PERCENTILES ("0.95" -> 95)
+  int counterExpirySeconds = 300;             // DD_DOGSTATSD_EXPIRY_SECONDS: counter zero-fill window
+  int contextExpirySeconds = 20;              // DD_DOGSTATSD_CONTEXT_EXPIRY_SECONDS
+  std::size_t maxContexts = 200000;           // DYNOSTATSD_MAX_CONTEXTS: live contexts bound
+};
+
+enum class SeriesApi : std::uint8_t { V2, V1 };
+enum class Compression : std::uint8_t { Zstd, Deflate, Gzip, None };
+
+struct ForwardConfig {
+  std::string apiKey;                              // DD_API_KEY (secret: never logged)
+  std::string site = "datadoghq.com";              // DD_SITE
+  std::string ddUrl;                               // DD_DD_URL: overrides https://api.<site>
+  SeriesApi seriesApi = SeriesApi::V2;             // DYNOSTATSD_SERIES_API=v1|v2
+  Compression compression = Compression::Zstd;     // DYNOSTATSD_COMPRESSION=zstd|deflate|gzip|none
+  std::size_t retryQueueBytes = 15 * 1024 * 1024;  // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE
+  int requestTimeoutSeconds = 20;                  // DD_FORWARDER_TIMEOUT
+  double backoffBaseSeconds = 2;                   // DD_FORWARDER_BACKOFF_BASE
+  double backoffMaxSeconds = 64;                   // DD_FORWARDER_BACKOFF_MAX
+  int shutdownDeadlineSeconds = 20;                // DYNOSTATSD_SHUTDOWN_DEADLINE: drain the queue at exit
+  bool validateApiKey = true;                      // DYNOSTATSD_VALIDATE_API_KEY
+};
+
+struct Config {
+  IngestConfig ingest;
+  EnrichConfig enrich;
+  AggregateConfig aggregate;
+  ForwardConfig forward;
+  bool logMetrics = false;          // DYNOSTATSD_LOG_METRICS; forced on when there is no API key
+  double shutdownGraceSeconds = 2;  // DYNOSTATSD_SHUTDOWN_GRACE: keep receiving after SIGTERM
+  std::string logLevel = "info";    // DD_LOG_LEVEL: debug|info|warn|error
+  std::string configFile;           // DYNOSTATSD_CONFIG or ./dynostatsd.yml
+};
+
+}  // namespace dynostatsd

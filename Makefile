@@ -2,6 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 30
 
 .PHONY: deps build test test-unit test-stack lint bench demo clean sanitize fuzz
 
@@ -22,7 +23,7 @@ sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DDYNOSTATSD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
 
 fuzz:
-	bash scripts/fuzz.sh
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 test-stack:
 	bash test/stack/run.sh

@@ -20,7 +20,8 @@ test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -L unit
 
 sanitize:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DDYNOSTATSD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+	$(MAKE) build BUILD=build-asan CMAKE_FLAGS="-DDYNOSTATSD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DDYNOSTATSD_BENCH=OFF"
+	ctest --test-dir build-asan --output-on-failure -j 2 -L 'unit|e2e'
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)

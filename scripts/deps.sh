@@ -8,7 +8,7 @@ packages=(
   libuv1-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev
   libyaml-cpp-dev libcli11-dev catch2
   clang libclang-rt-14-dev clang-format clang-tidy shellcheck shfmt
-  python3 python3-jsonschema netcat-openbsd curl
+  python3 python3-jsonschema netcat-openbsd curl zstd
   python3-statsd python3-aiodogstatsd ruby-statsd ruby
   debootstrap util-linux iproute2 procps
 )

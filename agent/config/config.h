@@ -61,6 +61,7 @@ struct Config {
   AggregateConfig aggregate;
   ForwardConfig forward;
   bool logMetrics = false;          // DYNOSTATSD_LOG_METRICS; forced on when there is no API key
+  bool selfMetrics = true;          // DYNOSTATSD_SELF_METRICS: dynostatsd.* series every flush
   double shutdownGraceSeconds = 2;  // DYNOSTATSD_SHUTDOWN_GRACE: keep receiving after SIGTERM
   std::string logLevel = "info";    // DD_LOG_LEVEL: debug|info|warn|error
   std::string configFile;           // DYNOSTATSD_CONFIG or ./dynostatsd.yml

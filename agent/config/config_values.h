@@ -1,0 +1,34 @@
+#pragma once
+// Value parsers for settings, in the Datadog agent's formats. Each returns false and sets `error`
+// (a short phrase without the setting name) when the text is invalid.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dynostatsd::config {
+
+// true/false/1/0/yes/no/on/off, case-insensitive, surrounding blanks ignored.
+bool parseBool(std::string_view text, bool& out, std::string& error);
+
+// A base-10 integer in [min, max].
+bool parseInt(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t& out,
+              std::string& error);
+
+// A finite decimal number in [min, max].
+bool parseDouble(std::string_view text, double min, double max, double& out, std::string& error);
+
+// Splits on commas and blanks; empty entries are dropped ("a, b  c" -> a b c).
+std::vector<std::string> splitList(std::string_view text);
+
+// "0.95 0.99" -> 95 99 (int(p*100+0.5)); entries outside (0, 1] or unparsable are skipped and
+// described in `warnings`.
+std::vector<int> parsePercentiles(std::string_view text, std::vector<std::string>& warnings);
+
+// "max median avg" -> the known aggregates (max min median avg sum count); unknown ones skipped
+// with a warning, duplicates removed.
+std::vector<std::string> parseAggregates(std::string_view text, std::vector<std::string>& warnings);
+
+std::string trim(std::string_view text);
+
+}  // namespace dynostatsd::config

@@ -1,0 +1,231 @@
+#include "config/config_loader.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "config/config_values.h"
+
+using namespace dynostatsd;
+
+namespace {
+
+struct Fixture {
+  std::map<std::string, std::string> env;
+  ConfigInputs inputs;
+  std::string dir;
+
+  Fixture() {
+    char tmpl[] = "/tmp/dynostatsd-config-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    inputs.env = [this](const char* name) -> const char* {
+      auto it = env.find(name);
+      return it == env.end() ? nullptr : it->second.c_str();
+    };
+    inputs.defaultConfigFile = dir + "/dynostatsd.yml";  // absent unless a test writes it
+  }
+  ~Fixture() { std::system(("rm -rf " + dir).c_str()); }
+
+  std::string writeFile(const std::string& name, const std::string& text) {
+    std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("defaults when nothing is set; no API key forces log metrics") {
+  Fixture f;
+  LoadedConfig loaded;
+  ConfigError error;
+  REQUIRE(loadConfig(f.inputs, loaded, error));
+  const Config& c = loaded.config;
+  CHECK(c.ingest.udpPort == 8125);
+  CHECK(c.ingest.bindHost == "127.0.0.1");
+  CHECK(c.ingest.bufferSize == 8192);
+  CHECK(c.aggregate.flushIntervalSeconds == 10);
+  CHECK(c.aggregate.histogramPercentiles == std::vector<int>{95});
+  CHECK(c.logMetrics);
+  CHECK(loaded.logMetricsForced);
+  CHECK(loaded.sources.at("dogstatsd_port") == ConfigSource::Default);
+  CHECK(loaded.configFile.empty());
+}
+
+TEST_CASE("precedence: cli > env > yaml > default") {
+  Fixture f;
+  f.inputs.cliConfigFile =
+      f.writeFile("a.yml", "dogstatsd_port: 9001\nflush_interval: 3\nsite: datadoghq.eu\n");
+  f.env["DD_DOGSTATSD_PORT"] = "9002";
+  f.env["DD_SITE"] = "us5.datadoghq.com";
+  f.inputs.cli["dogstatsd_port"] = "9003";
+  LoadedConfig loaded;
+  ConfigError error;
+  REQUIRE(loadConfig(f.inputs, loaded, error));
+  CHECK(loaded.config.ingest.udpPort == 9003);
+  CHECK(loaded.sources.at("dogstatsd_port") == ConfigSource::Cli);
+  CHECK(loaded.config.forward.site == "us5.datadoghq.com");
+  CHECK(loaded.sources.at("site") == ConfigSource::Env);
+  CHECK(loaded.config.aggregate.flushIntervalSeconds == 3);
+  CHECK(loaded.sources.at("flush_interval") == ConfigSource::Yaml);
+  CHECK(loaded.sources.at("bind_host") == ConfigSource::Default);
+}
+
+TEST_CASE("DYNOSTATSD_CONFIG names the file; ./dynostatsd.yml is used when present") {
+  Fixture f;
+  f.env["DYNOSTATSD_CONFIG"] = f.writeFile("b.yml", "dogstatsd_buffer_size: 1024\n");
+  LoadedConfig loaded;
+  ConfigError error;
+  REQUIRE(loadConfig(f.inputs, loaded, error));
+  CHECK(loaded.config.ingest.bufferSize == 1024);
+
+  Fixture g;
+  g.writeFile("dynostatsd.yml", "tags: [team:core, tier:1]\n");
+  REQUIRE(loadConfig(g.inputs, loaded, error));
+  CHECK(loaded.config.enrich.tags == std::vector<std::string>{"team:core", "tier:1"});
+  CHECK(loaded.configFile == g.dir + "/dynostatsd.yml");
+}
+
+TEST_CASE("Datadog formats for lists, booleans and percentiles") {
+  Fixture f;
+  f.env["DD_TAGS"] = "env:prod,team:web  tier:1";
+  f.env["DD_DOGSTATSD_TAGS"] = "extra:yes";
+  f.env["DD_HISTOGRAM_AGGREGATES"] = "max, MEDIAN avg bogus";
+  f.env["DD_HISTOGRAM_PERCENTILES"] = "0.95 0.99 1.5 abc 0.5";
+  f.env["DD_DOGSTATSD_NON_LOCAL_TRAFFIC"] = "Yes";
+  f.env["DD_API_KEY"] = "0123456789abcdef0123456789abcdef";
+  f.env["DD_DOGSTATSD_PORT"] = "";  // empty means unset
+  LoadedConfig loaded;
+  ConfigError error;
+  REQUIRE(loadConfig(f.inputs, loaded, error));
+  const Config& c = loaded.config;
+  CHECK(c.enrich.tags == std::vector<std::string>{"env:prod", "team:web", "tier:1", "extra:yes"});
+  CHECK(c.aggregate.histogramAggregates == std::vector<std::string>{"max", "median", "avg"});
+  CHECK(c.aggregate.histogramPercentiles == std::vector<int>{95, 99, 50});
+  CHECK(loaded.warnings.size() == 3);
+  CHECK(c.ingest.nonLocalTraffic);
+  CHECK(c.ingest.udpPort == 8125);
+  CHECK_FALSE(c.logMetrics);
+  CHECK_FALSE(loaded.logMetricsForced);
+  CHECK(showSetting(c, "api_key") == "***cdef");
+  CHECK(showSetting(c, "histogram_percentiles") == "0.95,0.99,0.50");
+}
+
+TEST_CASE("value parsers") {
+  using namespace dynostatsd::config;
+  bool b = false;
+  std::string e;
+  for (const char* t : {"true", "TRUE", "1", "yes", " Yes "}) {
+    b = false;
+    CHECK(parseBool(t, b, e));
+    CHECK(b);
+  }
+  for (const char* t : {"false", "0", "no", "NO"}) {
+    b = true;
+    CHECK(parseBool(t, b, e));
+    CHECK_FALSE(b);
+  }
+  CHECK_FALSE(parseBool("maybe", b, e));
+  std::int64_t n = 0;
+  CHECK(parseInt("65535", 1, 65535, n, e));
+  CHECK(n == 65535);
+  CHECK_FALSE(parseInt("65536", 1, 65535, n, e));
+  CHECK(e == "must be an integer in 1..65535");
+  CHECK_FALSE(parseInt("12abc", 1, 65535, n, e));
+  CHECK_FALSE(parseInt("", 1, 65535, n, e));
+  CHECK(splitList(" a,,b  c ,") == std::vector<std::string>{"a", "b", "c"});
+  std::vector<std::string> warnings;
+  CHECK(parsePercentiles("0.999 0.01 0", warnings) == std::vector<int>{100, 1});
+  CHECK(warnings.size() == 1);
+}
+
+TEST_CASE("invalid values name the setting and the source") {
+  struct Case {
+    const char* env;
+    const char* value;
+    const char* setting;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"DD_DOGSTATSD_PORT", "99999", "dogstatsd_port", "must be an integer in 0..65535, got 99999"},
+      {"DD_DOGSTATSD_PORT", "http", "dogstatsd_port", "must be an integer in 0..65535, got http"},
+      {"DD_DOGSTATSD_BUFFER_SIZE", "0", "dogstatsd_buffer_size", "must be an integer in 1..65535, got 0"},
+      {"DD_DOGSTATSD_BUFFER_SIZE", "70000", "dogstatsd_buffer_size",
+       "must be an integer in 1..65535, got 70000"},
+      {"DYNOSTATSD_COMPRESSION", "lz4", "compression", "must be one of zstd, deflate, gzip, none, got lz4"},
+      {"DYNOSTATSD_LOG_METRICS", "sure", "log_metrics",
+       "must be a boolean (true/false/1/0/yes/no), got sure"},
+      {"DD_LOG_LEVEL", "loud", "log_level", "must be one of debug, info, warn, error, got loud"},
+      {"DYNOSTATSD_FLUSH_INTERVAL", "0", "flush_interval", "must be an integer in 1..3600, got 0"},
+  };
+  for (const auto& c : cases) {
+    Fixture f;
+    f.env[c.env] = c.value;
+    LoadedConfig loaded;
+    ConfigError error;
+    INFO(c.env << "=" << c.value);
+    REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+    CHECK(error.setting == c.setting);
+    CHECK(error.source == ConfigSource::Env);
+    CHECK(error.origin == c.env);
+    CHECK(error.message == c.message);
+  }
+}
+
+TEST_CASE("an invalid cli value is blamed on the flag") {
+  Fixture f;
+  f.inputs.cli["dogstatsd_port"] = "-1";
+  LoadedConfig loaded;
+  ConfigError error;
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.describe() ==
+        "setting=dogstatsd_port source=cli flag=--port error=\"must be an integer in 0..65535, got -1\"");
+}
+
+TEST_CASE("YAML errors: unknown key, bad value, broken syntax, unreadable file") {
+  Fixture f;
+  LoadedConfig loaded;
+  ConfigError error;
+
+  f.inputs.cliConfigFile = f.writeFile("unknown.yml", "dogstatsd_prot: 8125\n");
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.setting == "dogstatsd_prot");
+  CHECK(error.source == ConfigSource::Yaml);
+  CHECK(error.message == "unknown setting");
+
+  f.inputs.cliConfigFile = f.writeFile("bad.yml", "dogstatsd_port: abc\n");
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.setting == "dogstatsd_port");
+  CHECK(error.source == ConfigSource::Yaml);
+  CHECK(error.origin == f.dir + "/bad.yml");
+
+  f.inputs.cliConfigFile = f.writeFile("broken.yml", "dogstatsd_port: [1, 2\n");
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.setting == "config_file");
+  CHECK(error.source == ConfigSource::Cli);
+  CHECK(error.message.rfind("invalid YAML at line", 0) == 0);
+
+  f.inputs.cliConfigFile = f.dir + "/missing.yml";
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.setting == "config_file");
+  CHECK(error.message == "cannot read the YAML file (" + f.dir + "/missing.yml)");
+
+  f.inputs.cliConfigFile = f.writeFile("nested.yml", "tags: {a: b}\n");
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.setting == "tags");
+  CHECK(error.message == "must be a scalar or a list of scalars");
+}
+
+TEST_CASE("every setting has a key, an env var and help text") {
+  for (const auto& s : allSettings()) {
+    INFO(s.key);
+    CHECK(!s.key.empty());
+    CHECK(!s.env.empty());
+    CHECK(!s.help.empty());
+  }
+  CHECK(allSettings().size() >= 30);
+}

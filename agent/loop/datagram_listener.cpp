@@ -1,0 +1,242 @@
+#include "loop/datagram_listener.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "telemetry/log.h"
+
+namespace dynostatsd {
+
+struct DatagramListener::Block {
+  uv_poll_t handle{};
+  int fd = -1;
+  std::string unlinkPath;  // Unix socket file to remove at close
+  DatagramSink* sink = nullptr;
+  std::size_t bufferSize = 0;
+  std::vector<char> buffer;  // kBatch slots of bufferSize bytes
+  mmsghdr messages[kBatch]{};
+  iovec iovecs[kBatch]{};
+  ListenerStats stats;
+  log::Throttle errorThrottle{10000};
+};
+
+namespace {
+
+// Datagrams read per readiness callback before yielding to timers and signals.
+constexpr unsigned kMaxRoundsPerWakeup = 16;
+
+std::int64_t nowMillis() {
+  return static_cast<std::int64_t>(uv_hrtime() / 1000000);
+}
+
+// Reads until the socket is empty (or the per-wakeup budget is spent), one recvmmsg per round.
+void onReadable(uv_poll_t* handle, int status, int events) {
+  auto* block = static_cast<DatagramListener::Block*>(handle->data);
+  if (status < 0 || (events & UV_READABLE) == 0) {
+    ++block->stats.errors;
+    if (block->errorThrottle.allow(nowMillis())) {
+      log::write(log::Level::Warn, "ingest", "msg=\"poll failed\" error=" + log::quote(uv_strerror(status)));
+    }
+    return;
+  }
+  for (unsigned round = 0; round < kMaxRoundsPerWakeup; ++round) {
+    for (unsigned i = 0; i < DatagramListener::kBatch; ++i) block->messages[i].msg_hdr.msg_flags = 0;
+    int n = ::recvmmsg(block->fd, block->messages, DatagramListener::kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ++block->stats.errors;
+        if (block->errorThrottle.allow(nowMillis())) {
+          log::write(log::Level::Warn, "ingest",
+                     "msg=\"recvmmsg failed\" error=" + log::quote(std::strerror(errno)));
+        }
+      }
+      return;
+    }
+    ++block->stats.syscalls;
+    // Exactly the n datagrams this call returned; the other slots hold stale bytes.
+    for (int i = 0; i < n; ++i) {
+      const mmsghdr& message = block->messages[i];
+      const char* data = block->buffer.data() + static_cast<std::size_t>(i) * block->bufferSize;
+      if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+        ++block->stats.truncated;
+        block->sink->onTruncated(message.msg_len);
+        continue;
+      }
+      ++block->stats.datagrams;
+      block->stats.bytes += message.msg_len;
+      block->sink->onDatagram(std::string_view(data, message.msg_len));
+    }
+    if (static_cast<unsigned>(n) < DatagramListener::kBatch) return;  // socket drained
+  }
+}
+
+void setReceiveBuffer(int fd, int requested, int& effective) {
+  if (requested > 0) {
+    // SO_RCVBUFFORCE ignores rmem_max but needs CAP_NET_ADMIN; fall back to the capped request.
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &requested, sizeof requested) != 0) {
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &requested, sizeof requested);
+    }
+  }
+  socklen_t len = sizeof effective;
+  ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &effective, &len);
+}
+
+std::string errnoText(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+DatagramListener::DatagramListener(Block* block, std::string address, int localPort, int rcvbuf)
+    : block_(block), address_(std::move(address)), localPort_(localPort), effectiveRcvbuf_(rcvbuf) {}
+
+DatagramListener::~DatagramListener() {
+  close();
+}
+
+const ListenerStats& DatagramListener::stats() const {
+  return block_ != nullptr ? block_->stats : finalStats_;
+}
+
+namespace {
+
+// Shared tail of openUdp/openUnix: buffers, uv_poll, start reading.
+DatagramListener::Block* startBlock(uv_loop_t* loop, int fd, const ListenerOptions& options,
+                                    DatagramSink& sink, std::string& error) {
+  auto* block = new DatagramListener::Block;
+  block->fd = fd;
+  block->sink = &sink;
+  block->bufferSize = options.bufferSize == 0 ? 1 : options.bufferSize;
+  block->buffer.resize(block->bufferSize * DatagramListener::kBatch);
+  for (unsigned i = 0; i < DatagramListener::kBatch; ++i) {
+    block->iovecs[i].iov_base = block->buffer.data() + static_cast<std::size_t>(i) * block->bufferSize;
+    block->iovecs[i].iov_len = block->bufferSize;
+    block->messages[i].msg_hdr.msg_iov = &block->iovecs[i];
+    block->messages[i].msg_hdr.msg_iovlen = 1;
+  }
+  int rc = uv_poll_init(loop, &block->handle, fd);
+  if (rc != 0) {
+    error = std::string("uv_poll_init: ") + uv_strerror(rc);
+    ::close(fd);
+    delete block;
+    return nullptr;
+  }
+  block->handle.data = block;
+  uv_poll_start(&block->handle, UV_READABLE, &onReadable);
+  return block;
+}
+
+}  // namespace
+
+std::unique_ptr<DatagramListener> DatagramListener::openUdp(uv_loop_t* loop, const std::string& host,
+                                                            int port, const ListenerOptions& options,
+                                                            DatagramSink& sink, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    error = "cannot resolve bind host " + host + ": " + gai_strerror(rc);
+    return nullptr;
+  }
+  int fd = ::socket(found->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errnoText("socket");
+    ::freeaddrinfo(found);
+    return nullptr;
+  }
+  int rcvbuf = 0;
+  setReceiveBuffer(fd, options.soRcvbuf, rcvbuf);
+  if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0) {
+    error = errnoText("bind " + host + ":" + service);
+    ::close(fd);
+    ::freeaddrinfo(found);
+    return nullptr;
+  }
+  ::freeaddrinfo(found);
+  sockaddr_storage bound{};
+  socklen_t boundLen = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &boundLen);
+  char text[INET6_ADDRSTRLEN] = "?";
+  int localPort = 0;
+  std::string address;
+  if (bound.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&bound);
+    uv_ip6_name(in6, text, sizeof text);
+    localPort = ntohs(in6->sin6_port);
+    address = "[" + std::string(text) + "]:" + std::to_string(localPort);
+  } else {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&bound);
+    uv_ip4_name(in4, text, sizeof text);
+    localPort = ntohs(in4->sin_port);
+    address = std::string(text) + ":" + std::to_string(localPort);
+  }
+  Block* block = startBlock(loop, fd, options, sink, error);
+  if (block == nullptr) return nullptr;
+  return std::unique_ptr<DatagramListener>(new DatagramListener(block, address, localPort, rcvbuf));
+}
+
+std::unique_ptr<DatagramListener> DatagramListener::openUnix(uv_loop_t* loop, const std::string& path,
+                                                             const ListenerOptions& options,
+                                                             DatagramSink& sink, std::string& error) {
+  sockaddr_un addr{};
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    error = "socket path must be 1.." + std::to_string(sizeof addr.sun_path - 1) + " bytes";
+    return nullptr;
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      error = "refusing to replace " + path + ": it exists and is not a socket";
+      return nullptr;
+    }
+    ::unlink(path.c_str());  // stale socket from an earlier run
+  }
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errnoText("socket");
+    return nullptr;
+  }
+  int rcvbuf = 0;
+  setReceiveBuffer(fd, options.soRcvbuf, rcvbuf);
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    error = errnoText("bind " + path);
+    ::close(fd);
+    return nullptr;
+  }
+  Block* block = startBlock(loop, fd, options, sink, error);
+  if (block == nullptr) {
+    ::unlink(path.c_str());
+    return nullptr;
+  }
+  block->unlinkPath = path;
+  return std::unique_ptr<DatagramListener>(new DatagramListener(block, "unix:" + path, 0, rcvbuf));
+}
+
+void DatagramListener::close() {
+  if (block_ == nullptr) return;
+  finalStats_ = block_->stats;
+  uv_poll_stop(&block_->handle);
+  if (!block_->unlinkPath.empty()) ::unlink(block_->unlinkPath.c_str());
+  // The fd is closed only after libuv let go of it, in the close callback.
+  uv_close(reinterpret_cast<uv_handle_t*>(&block_->handle), [](uv_handle_t* handle) {
+    auto* block = static_cast<Block*>(handle->data);
+    ::close(block->fd);
+    delete block;
+  });
+  block_ = nullptr;
+}
+
+}  // namespace dynostatsd

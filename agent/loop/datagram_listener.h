@@ -1,0 +1,83 @@
+#pragma once
+// DatagramListener: receives DogStatsD datagrams on a UDP or Unix datagram socket.
+// Input: the socket, read with recvmmsg(2) (up to kBatch datagrams per syscall) when uv_poll says
+// it is readable. Output: DatagramSink::onDatagram() once per complete datagram, in arrival order,
+// for exactly the count recvmmsg returned. A datagram longer than bufferSize arrives cut
+// (MSG_TRUNC): it is counted in stats().truncated and never parsed.
+// Ownership: the bytes passed to onDatagram are valid only during the call.
+//
+// Why not uv_udp_t with UV_UDP_RECVMMSG: libuv 1.44 reads at most 20 datagrams per call into
+// fixed 64 KiB slots (1.25 MiB per socket), and it cannot serve the Unix datagram socket. Owning
+// the fd lets both transports share one receive path with slots of exactly bufferSize.
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace dynostatsd {
+
+class DatagramSink {
+ public:
+  virtual ~DatagramSink() = default;
+  virtual void onDatagram(std::string_view datagram) = 0;
+  // A datagram longer than the buffer; `received` is what fitted.
+  virtual void onTruncated(std::size_t received) { (void)received; }
+};
+
+struct ListenerOptions {
+  std::size_t bufferSize = 8192;  // bytes per datagram slot, 1..65535
+  int soRcvbuf = 0;               // SO_RCVBUF request; 0 = OS default
+};
+
+struct ListenerStats {
+  std::uint64_t datagrams = 0;  // complete datagrams handed to the sink
+  std::uint64_t bytes = 0;      // their bytes
+  std::uint64_t truncated = 0;  // datagrams longer than the buffer (not parsed)
+  std::uint64_t syscalls = 0;   // recvmmsg calls that returned datagrams
+  std::uint64_t errors = 0;     // recvmmsg failures other than EAGAIN
+};
+
+class DatagramListener {
+ public:
+  static constexpr unsigned kBatch = 32;  // datagrams per recvmmsg call
+
+  // Binds `host:port` (port 0 picks a free port; see localPort()). nullptr and `error` set on
+  // failure. The sink must outlive the listener.
+  static std::unique_ptr<DatagramListener> openUdp(uv_loop_t* loop, const std::string& host, int port,
+                                                   const ListenerOptions& options, DatagramSink& sink,
+                                                   std::string& error);
+  // Binds a Unix datagram socket at `path`, first removing a stale socket file there (but never
+  // a file that is not a socket). The file is removed again by close().
+  static std::unique_ptr<DatagramListener> openUnix(uv_loop_t* loop, const std::string& path,
+                                                    const ListenerOptions& options, DatagramSink& sink,
+                                                    std::string& error);
+  ~DatagramListener();
+  DatagramListener(const DatagramListener&) = delete;
+  DatagramListener& operator=(const DatagramListener&) = delete;
+
+  // "127.0.0.1:8125" or "unix:/tmp/dsd.socket".
+  const std::string& address() const { return address_; }
+  int localPort() const { return localPort_; }
+  int effectiveRcvbuf() const { return effectiveRcvbuf_; }
+  const ListenerStats& stats() const;
+  // Stops receiving, closes the socket and removes a Unix socket file. Idempotent.
+  void close();
+  bool closed() const { return block_ == nullptr; }
+
+  // The heap block holding the uv handle, fd and buffers; freed by the close callback.
+  struct Block;
+
+ private:
+  DatagramListener(Block* block, std::string address, int localPort, int rcvbuf);
+
+  Block* block_;
+  ListenerStats finalStats_;  // stats at close(), so they stay readable afterwards
+  std::string address_;
+  int localPort_ = 0;
+  int effectiveRcvbuf_ = 0;
+};
+
+}  // namespace dynostatsd

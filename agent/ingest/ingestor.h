@@ -1,0 +1,84 @@
+#pragma once
+// Ingestor: the hot path from a received datagram to the aggregator.
+// Input: one datagram (DatagramSink::onDatagram, bytes valid only during the call).
+// Output: each metric message parsed, enriched and handed to the MetricConsumer before the next
+// message; events and service checks parsed, enriched and queued (bounded by bytes) until the
+// next flush takes them. Every rejected message is counted per ParseError reason and logged at a
+// throttled rate with a truncated, quoted sample of the input.
+// Ownership: the MetricSample passed to the consumer points into the datagram; the consumer must
+// copy what it keeps. Queued events own their strings.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "enrich/enricher.h"
+#include "loop/datagram_listener.h"
+#include "model/clock.h"
+#include "model/event.h"
+#include "model/metric_sample.h"
+#include "model/self_metric.h"
+#include "model/series.h"
+#include "parse/parser.h"
+#include "telemetry/log.h"
+
+namespace dynostatsd {
+
+// Where parsed metric samples go (the IntervalAggregator, behind an adapter in app/).
+class MetricConsumer {
+ public:
+  virtual ~MetricConsumer() = default;
+  virtual void add(const MetricSample& sample) = 0;
+};
+
+struct IngestLimits {
+  std::size_t maxQueuedBytes = 1024 * 1024;  // events + service checks waiting for the next flush
+  std::size_t logSampleBytes = 120;          // how much of a bad message a log line shows
+  std::int64_t logIntervalMillis = 10000;    // at most one parse-error line per interval
+};
+
+struct IngestStats {
+  std::uint64_t datagrams = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t truncated = 0;
+  std::array<std::uint64_t, 3> messages{};  // by MessageKind, parsed or not
+  std::array<std::uint64_t, static_cast<std::size_t>(ParseError::Count)> parseErrors{};
+  std::uint64_t eventsDropped = 0;  // queue full
+  std::uint64_t checksDropped = 0;  // queue full
+};
+
+class Ingestor final : public DatagramSink {
+ public:
+  Ingestor(const Enricher& enricher, MetricConsumer& consumer, const Clock& clock, IngestLimits limits = {});
+
+  void onDatagram(std::string_view datagram) override;
+  void onTruncated(std::size_t received) override;
+
+  // Moves the queued events and service checks into `batch` (empties the queue).
+  void takeQueued(FlushBatch& batch);
+
+  const IngestStats& stats() const { return stats_; }
+  // Running totals as dynostatsd.* self-metrics (names without the prefix).
+  void collectSelfMetrics(std::vector<SelfMetric>& out) const;
+
+ private:
+  void handleMessage(std::string_view message);
+  void rejected(MessageKind kind, ParseError error, std::string_view message);
+  bool reserve(std::size_t bytes);
+
+  const Enricher& enricher_;
+  MetricConsumer& consumer_;
+  const Clock& clock_;
+  IngestLimits limits_;
+  IngestStats stats_;
+  MetricSample sample_;  // reused: steady-state parsing allocates nothing
+  std::vector<Event> events_;
+  std::vector<ServiceCheck> checks_;
+  std::size_t queuedBytes_ = 0;
+  log::Throttle parseErrorLog_;
+  log::Throttle truncatedLog_;
+  log::Throttle dropLog_;
+};
+
+}  // namespace dynostatsd

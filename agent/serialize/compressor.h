@@ -1,0 +1,20 @@
+#pragma once
+// Payload compression: zlib stream ("deflate"), gzip and zstd, in one call over a whole body.
+// Input: the uncompressed payload. Output: a new string the caller owns.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace dynostatsd::serialize {
+
+// Compresses `data`; Compression::None returns a copy. Never fails for valid input (allocation
+// failure aside): the output buffers are sized with the libraries' own bounds.
+std::string compress(Compression method, std::string_view data);
+
+// Inverse of compress(); nullopt on corrupt input or when the output would exceed `maxBytes`.
+// Used to re-split a payload the intake answered 413, and by tests.
+std::optional<std::string> decompress(Compression method, std::string_view data, std::size_t maxBytes);
+
+}  // namespace dynostatsd::serialize

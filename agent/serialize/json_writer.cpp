@@ -1,0 +1,102 @@
+#include "serialize/json_writer.h"
+
+#include <charconv>
+
+namespace dynostatsd::serialize {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is invalid (overlong
+// forms, surrogates and code points above U+10FFFF are invalid).
+std::size_t utf8SequenceLength(std::string_view text, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  auto continuation = [&](std::size_t k) { return k < text.size() && (byte(k) & 0xC0) == 0x80; };
+  unsigned char lead = byte(i);
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (!continuation(i + 1) || !continuation(i + 2)) return 0;
+    unsigned char second = byte(i + 1);
+    if (lead == 0xE0 && second < 0xA0) return 0;   // overlong
+    if (lead == 0xED && second >= 0xA0) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3)) return 0;
+    unsigned char second = byte(i + 1);
+    if (lead == 0xF0 && second < 0x90) return 0;   // overlong
+    if (lead == 0xF4 && second >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool appendJsonString(std::string& out, std::string_view text, std::size_t maxCodePoints) {
+  out.push_back('"');
+  std::size_t codePoints = 0;
+  std::size_t i = 0;
+  std::size_t runStart = 0;  // start of bytes that need no escaping, appended in one go
+  auto flush = [&](std::size_t end) { out.append(text.data() + runStart, end - runStart); };
+  while (i < text.size()) {
+    if (codePoints == maxCodePoints) {
+      flush(i);
+      out.push_back('"');
+      return true;
+    }
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      ++i;
+      ++codePoints;
+      continue;
+    }
+    if (c >= 0x80) {
+      std::size_t length = utf8SequenceLength(text, i);
+      if (length != 0) {
+        i += length;
+        ++codePoints;
+        continue;
+      }
+      flush(i);
+      out.append(kReplacement);
+      runStart = ++i;
+      ++codePoints;
+      continue;
+    }
+    flush(i);
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+    runStart = ++i;
+    ++codePoints;
+  }
+  flush(i);
+  out.push_back('"');
+  return false;
+}
+
+void appendJsonDouble(std::string& out, double value) {
+  char buffer[32];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, result.ptr);
+}
+
+void appendJsonInt(std::string& out, std::int64_t value) {
+  char buffer[24];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, result.ptr);
+}
+
+}  // namespace dynostatsd::serialize

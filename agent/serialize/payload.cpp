@@ -1,0 +1,48 @@
+#include "serialize/payload.h"
+
+namespace dynostatsd::serialize {
+namespace {
+
+// Limits: v1/v2 from the OpenAPI descriptions; sketches and check_run from the Agent's serializer
+// (2.5 MB compressed / 4 MB uncompressed). Events are one object each; 1 MB is far above a
+// 4000-character text.
+constexpr EndpointInfo kEndpoints[kEndpointCount] = {
+    {"series_v2", "/api/v2/series", "application/json", 512000, 5242880, true, true, true, "zstd1"},
+    {"series_v1", "/api/v1/series", "application/json", 3200000, 62914560, false, true, true, ""},
+    {"sketches", "/api/beta/sketches", "application/x-protobuf", 2500000, 4000000, false, false, true, ""},
+    {"check_run", "/api/v1/check_run", "application/json", 2500000, 4000000, false, false, true, ""},
+    {"events", "/api/v1/events", "application/json", 1000000, 1000000, false, false, false, ""},
+};
+
+}  // namespace
+
+const EndpointInfo& endpointInfo(Endpoint endpoint) {
+  return kEndpoints[static_cast<std::size_t>(endpoint)];
+}
+
+Compression compressionFor(Endpoint endpoint, Compression wanted) {
+  const EndpointInfo& info = endpointInfo(endpoint);
+  switch (wanted) {
+    case Compression::None: return Compression::None;
+    case Compression::Zstd:
+      if (info.acceptsZstd) return Compression::Zstd;
+      break;
+    case Compression::Gzip:
+      if (info.acceptsGzip) return Compression::Gzip;
+      break;
+    case Compression::Deflate: break;
+  }
+  return info.acceptsDeflate ? Compression::Deflate : Compression::None;
+}
+
+std::string_view contentEncoding(Endpoint endpoint, Compression method) {
+  switch (method) {
+    case Compression::None: return "";
+    case Compression::Deflate: return "deflate";
+    case Compression::Gzip: return "gzip";
+    case Compression::Zstd: return endpointInfo(endpoint).zstdToken;
+  }
+  return "";
+}
+
+}  // namespace dynostatsd::serialize

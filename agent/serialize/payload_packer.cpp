@@ -1,0 +1,128 @@
+#include "serialize/payload_packer.h"
+
+#include <algorithm>
+
+#include "serialize/compressor.h"
+
+namespace dynostatsd::serialize {
+namespace {
+
+// Aim below the compressed limit when guessing from the last ratio, so a re-split is rare.
+constexpr double kCompressedHeadroom = 0.9;
+
+}  // namespace
+
+Framing framingFor(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::SeriesV2:
+    case Endpoint::SeriesV1: return {R"({"series":[)", ",", "]}"};
+    case Endpoint::CheckRun: return {"[", ",", "]"};
+    case Endpoint::Events: return {"", "", ""};    // one object per request
+    case Endpoint::Sketches: return {"", "", ""};  // repeated field 1 records concatenate
+  }
+  return {"", "", ""};
+}
+
+PayloadPacker::PayloadPacker(Endpoint endpoint, Compression method)
+    : endpoint_(endpoint),
+      method_(method),
+      framing_(framingFor(endpoint)),
+      maxCompressed_(endpointInfo(endpoint).maxCompressedBytes),
+      maxUncompressed_(endpointInfo(endpoint).maxUncompressedBytes) {}
+
+void PayloadPacker::setLimitsForTest(std::size_t maxCompressedBytes, std::size_t maxUncompressedBytes) {
+  maxCompressed_ = maxCompressedBytes;
+  maxUncompressed_ = maxUncompressedBytes;
+}
+
+std::size_t PayloadPacker::pack(const ItemBuffer& items, std::vector<Payload>& out) {
+  const std::size_t frame = framing_.header.size() + framing_.footer.size();
+  const std::size_t separator = framing_.separator.size();
+  const bool oneItemPerPayload = endpoint_ == Endpoint::Events;
+  std::size_t dropped = 0;
+  std::size_t first = 0;
+  while (first < items.count()) {
+    if (frame + items.item(first).size() >= maxUncompressed_) {
+      ++dropped;  // too big even alone
+      ++first;
+      continue;
+    }
+    std::size_t target = maxUncompressed_;
+    if (ratio_ > 0) {
+      double guess = static_cast<double>(maxCompressed_) * ratio_ * kCompressedHeadroom;
+      if (guess < static_cast<double>(target)) target = static_cast<std::size_t>(guess);
+    }
+    std::size_t size = frame + items.item(first).size();
+    std::size_t last = first + 1;
+    while (!oneItemPerPayload && last < items.count()) {
+      std::size_t next = size + separator + items.item(last).size();
+      if (next >= target) break;
+      size = next;
+      ++last;
+    }
+    dropped += emit(items, first, last, out);
+    first = last;
+  }
+  return dropped;
+}
+
+std::size_t PayloadPacker::emit(const ItemBuffer& items, std::size_t first, std::size_t last,
+                                std::vector<Payload>& out) {
+  Payload payload = build(items, first, last);
+  if (payload.body.size() <= maxCompressed_ && payload.uncompressedBytes < maxUncompressed_) {
+    out.push_back(std::move(payload));
+    return 0;
+  }
+  if (last - first == 1) return 1;
+  // Re-split in proportion to the overflow, so one more pass almost always fits.
+  double share =
+      static_cast<double>(maxCompressed_) / static_cast<double>(payload.body.size()) * kCompressedHeadroom;
+  auto count = static_cast<std::size_t>(static_cast<double>(last - first) * std::min(share, 0.5));
+  std::size_t middle = first + std::clamp<std::size_t>(count, 1, last - first - 1);
+  return emit(items, first, middle, out) + emit(items, middle, last, out);
+}
+
+Payload PayloadPacker::build(const ItemBuffer& items, std::size_t first, std::size_t last) const {
+  Payload payload;
+  payload.endpoint = endpoint_;
+  payload.compression = method_;
+  payload.items = last - first;
+  payload.itemEnds.reserve(last - first);
+  std::string raw;
+  std::size_t begin = first == 0 ? 0 : items.ends[first - 1];
+  raw.reserve(framing_.header.size() + (items.ends[last - 1] - begin) +
+              (last - first) * framing_.separator.size() + framing_.footer.size());
+  raw.append(framing_.header);
+  for (std::size_t i = first; i < last; ++i) {
+    if (i != first) raw.append(framing_.separator);
+    raw.append(items.item(i));
+    payload.itemEnds.push_back(static_cast<std::uint32_t>(raw.size()));
+  }
+  raw.append(framing_.footer);
+  payload.uncompressedBytes = raw.size();
+  if (method_ == Compression::None) {
+    payload.body = std::move(raw);
+  } else {
+    payload.body = compress(method_, raw);
+  }
+  return payload;
+}
+
+std::optional<std::pair<Payload, Payload>> PayloadPacker::split(const Payload& payload) {
+  if (payload.items < 2 || payload.itemEnds.size() != payload.items) return std::nullopt;
+  auto raw = decompress(payload.compression, payload.body, maxUncompressed_ + framing_.footer.size() + 1);
+  if (!raw) return std::nullopt;
+  ItemBuffer items;
+  items.text.reserve(raw->size());
+  std::size_t begin = framing_.header.size();
+  for (std::uint32_t end : payload.itemEnds) {
+    if (end < begin || end > raw->size()) return std::nullopt;
+    items.text.append(*raw, begin, end - begin);
+    items.endItem();
+    begin = end + framing_.separator.size();
+  }
+  std::size_t middle = payload.items / 2;
+  return std::make_pair(build(items, 0, middle), build(items, middle, payload.items));
+}
+
+}  // namespace dynostatsd::serialize

@@ -1,0 +1,68 @@
+#pragma once
+// PayloadPacker: cuts a run of serialized items into compressed payloads that respect an endpoint's
+// compressed and uncompressed limits, and cuts a payload in two again when the intake answers 413.
+// Input: an ItemBuffer (items serialized back to back). Output: Payloads the caller owns.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "serialize/payload.h"
+
+namespace dynostatsd::serialize {
+
+// Items serialized back to back: item i is text[ends[i-1], ends[i]) (ends[-1] = 0).
+struct ItemBuffer {
+  std::string text;
+  std::vector<std::size_t> ends;
+
+  void endItem() { ends.push_back(text.size()); }
+  void dropOpenItem() { text.resize(ends.empty() ? 0 : ends.back()); }
+  std::size_t count() const { return ends.size(); }
+  std::string_view item(std::size_t i) const {
+    std::size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(text).substr(begin, ends[i] - begin);
+  }
+  void clear() {
+    text.clear();
+    ends.clear();
+  }
+};
+
+// How items are framed into one body: header, item, separator, item, ..., footer.
+struct Framing {
+  std::string_view header, separator, footer;
+};
+Framing framingFor(Endpoint endpoint);
+
+class PayloadPacker {
+ public:
+  // `method` is the compression already chosen for the endpoint (see compressionFor()).
+  PayloadPacker(Endpoint endpoint, Compression method);
+
+  // Appends the payloads for every item to `out`; returns how many items were dropped because a
+  // payload holding only that item would still exceed a limit.
+  std::size_t pack(const ItemBuffer& items, std::vector<Payload>& out);
+
+  // Splits `payload` into two payloads holding the first and second half of its items; nullopt
+  // when it holds a single item or its body cannot be decoded.
+  std::optional<std::pair<Payload, Payload>> split(const Payload& payload);
+
+  // Smaller limits so tests can reach them with a few items.
+  void setLimitsForTest(std::size_t maxCompressedBytes, std::size_t maxUncompressedBytes);
+
+ private:
+  std::size_t emit(const ItemBuffer& items, std::size_t first, std::size_t last, std::vector<Payload>& out);
+  Payload build(const ItemBuffer& items, std::size_t first, std::size_t last) const;
+
+  Endpoint endpoint_;
+  Compression method_;
+  Framing framing_;
+  std::size_t maxCompressed_;
+  std::size_t maxUncompressed_;
+  double ratio_ = 0;  // uncompressed / compressed bytes of the last payload; 0 until known
+};
+
+}  // namespace dynostatsd::serialize

@@ -1,0 +1,193 @@
+#include "serialize/l2met_report.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "telemetry/log.h"
+
+namespace dynostatsd {
+namespace {
+
+// An l2met key must not contain blanks, `=`, `"` or `#`; other bytes pass.
+std::string metricKey(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= ' ' || c == '=' || c == '"' || c == '#' || u == 0x7f) c = '_';
+  }
+  return out;
+}
+
+std::string number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.10g", value);
+  return text;
+}
+
+struct GroupKey {
+  bool self = false;  // dynostatsd.* self-metrics get their own lines
+  std::int64_t timestamp = 0;
+  std::string host;
+  std::string tags;
+  bool operator<(const GroupKey& o) const {
+    return std::tie(self, timestamp, host, tags) < std::tie(o.self, o.timestamp, o.host, o.tags);
+  }
+};
+
+using Groups = std::map<GroupKey, std::vector<std::string>>;
+
+std::string_view statusName(int status) {
+  switch (status) {
+    case 0: return "ok";
+    case 1: return "warning";
+    case 2: return "critical";
+    default: return "unknown";
+  }
+}
+
+// Appends `entries` after `prefix`, starting a new line whenever one would pass the limit.
+void emitLines(const std::string& prefix, const std::vector<std::string>& entries, std::string& out) {
+  std::string line = prefix;
+  bool empty = true;
+  for (const auto& entry : entries) {
+    if (!empty && line.size() + 1 + entry.size() > L2metReport::kMaxLineBytes) {
+      out += line;
+      out.push_back('\n');
+      line = prefix;
+      empty = true;
+    }
+    line.push_back(' ');
+    line += entry;
+    empty = false;
+  }
+  if (!empty) {
+    out += line;
+    out.push_back('\n');
+  }
+}
+
+std::string clipped(std::string_view text, std::size_t max) {
+  return log::quote(text.substr(0, max));
+}
+
+}  // namespace
+
+L2metReport::L2metReport(std::string source, std::vector<std::string> staticTags, std::string defaultHost,
+                         Writer writer)
+    : source_(std::move(source)),
+      staticTags_(std::move(staticTags)),
+      defaultHost_(std::move(defaultHost)),
+      writer_(writer ? std::move(writer) : Writer(&writeStdout)) {}
+
+std::string L2metReport::format(const FlushBatch& batch) const {
+  auto keyFor = [this](std::string_view name, std::int64_t timestamp, const std::string& host,
+                       const std::vector<std::string>& tags) {
+    GroupKey key;
+    key.self = name.starts_with("dynostatsd.");
+    key.timestamp = timestamp;
+    key.host = host == defaultHost_ ? std::string() : host;
+    for (const auto& tag : tags) {
+      if (std::find(staticTags_.begin(), staticTags_.end(), tag) != staticTags_.end()) continue;
+      if (!key.tags.empty()) key.tags.push_back(',');
+      key.tags += tag;
+    }
+    return key;
+  };
+
+  Groups groups;
+  for (const auto& series : batch.series) {
+    const std::string name = metricKey(series.name);
+    for (const auto& point : series.points) {
+      std::string entry;
+      switch (series.type) {
+        case SeriesType::Rate:
+          entry = "count#" + name + "=" + number(point.value * static_cast<double>(series.interval));
+          break;
+        case SeriesType::Count: entry = "count#" + name + "=" + number(point.value); break;
+        case SeriesType::Gauge: entry = "sample#" + name + "=" + number(point.value); break;
+      }
+      groups[keyFor(series.name, point.timestamp, series.host, series.tags)].push_back(std::move(entry));
+    }
+  }
+  for (const auto& sketch : batch.sketches) {
+    const std::string name = metricKey(sketch.name);
+    for (const auto& point : sketch.points) {
+      auto& entries = groups[keyFor(sketch.name, point.timestamp, sketch.host, sketch.tags)];
+      entries.push_back("count#" + name + ".count=" + number(static_cast<double>(point.count)));
+      entries.push_back("sample#" + name + ".avg=" + number(point.avg));
+      entries.push_back("sample#" + name + ".min=" + number(point.min));
+      entries.push_back("sample#" + name + ".max=" + number(point.max));
+    }
+  }
+
+  std::string out;
+  const std::string source = "source=" + log::quote(source_);
+  for (auto& [key, entries] : groups) {
+    std::stable_sort(entries.begin(), entries.end(), [](const std::string& a, const std::string& b) {
+      return a.substr(a.find('#') + 1) < b.substr(b.find('#') + 1);
+    });
+    std::string prefix = source;
+    if (!key.host.empty()) prefix += " host=" + log::quote(key.host);
+    if (!key.tags.empty()) prefix += " tags=" + clipped(key.tags, 400);
+    emitLines(prefix, entries, out);
+  }
+
+  auto tagText = [this](const std::vector<std::string>& tags) {
+    std::string text;
+    for (const auto& tag : tags) {
+      if (std::find(staticTags_.begin(), staticTags_.end(), tag) != staticTags_.end()) continue;
+      if (!text.empty()) text.push_back(',');
+      text += tag;
+    }
+    return text;
+  };
+  for (const auto& event : batch.events) {
+    std::string line = source + " event title=" + clipped(event.title, 200) +
+                       " text=" + clipped(event.text, 400) + " alert_type=" + log::quote(event.alertType) +
+                       " priority=" + log::quote(event.priority);
+    if (!event.host.empty() && event.host != defaultHost_) line += " host=" + clipped(event.host, 100);
+    if (auto tags = tagText(event.tags); !tags.empty()) line += " tags=" + clipped(tags, 200);
+    out += line;
+    out.push_back('\n');
+  }
+  for (const auto& check : batch.checks) {
+    std::string line =
+        source + " check=" + clipped(check.name, 200) + " status=" + std::string(statusName(check.status));
+    if (!check.message.empty()) line += " message=" + clipped(check.message, 400);
+    if (!check.host.empty() && check.host != defaultHost_) line += " host=" + clipped(check.host, 100);
+    if (auto tags = tagText(check.tags); !tags.empty()) line += " tags=" + clipped(tags, 200);
+    out += line;
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::size_t L2metReport::write(const FlushBatch& batch) {
+  const std::string text = format(batch);
+  if (text.empty()) return 0;
+  if (!writer_(text)) {
+    ++writeErrors_;
+    return 0;
+  }
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+bool writeStdout(std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace dynostatsd

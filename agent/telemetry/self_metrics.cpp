@@ -1,0 +1,56 @@
+#include "telemetry/self_metrics.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace dynostatsd {
+
+SelfMetricsReporter::SelfMetricsReporter(std::vector<std::string> staticTags, std::string host,
+                                         int intervalSeconds)
+    : staticTags_(std::move(staticTags)), host_(std::move(host)), intervalSeconds_(intervalSeconds) {}
+
+void SelfMetricsReporter::report(const std::vector<SelfMetric>& figures, std::int64_t timestamp,
+                                 std::vector<Series>& out) {
+  for (const auto& figure : figures) {
+    Series series;
+    series.name = "dynostatsd." + figure.name;
+    series.interval = intervalSeconds_;
+    series.host = host_;
+    series.tags = figure.tags;
+    series.tags.insert(series.tags.end(), staticTags_.begin(), staticTags_.end());
+    double value = figure.value;
+    if (figure.monotonic) {
+      std::string key = figure.name;
+      for (const auto& tag : figure.tags) key.append("|").append(tag);
+      double& last = lastTotals_[key];
+      // A total that went down was reset (e.g. a restarted component): count it from zero.
+      value = figure.value >= last ? figure.value - last : figure.value;
+      last = figure.value;
+      series.type = SeriesType::Count;
+    } else {
+      series.type = SeriesType::Gauge;
+    }
+    series.points.push_back({timestamp, value});
+    out.push_back(std::move(series));
+  }
+}
+
+double residentBytes() {
+  int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[128];
+  ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  // "size resident shared text lib data dt", in pages.
+  char* cursor = text;
+  std::strtoull(cursor, &cursor, 10);
+  unsigned long long pages = std::strtoull(cursor, nullptr, 10);
+  return static_cast<double>(pages) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace dynostatsd

@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# Usage: test/buildpack/test_example.sh [STEP...]   (as root; e.g. `... 03 05`; default: all steps)
+# Every step of example-app/WALKTHROUGH.md is built with the local Heroku simulator (our
+# buildpack, then the stand-in Node.js buildpack in test/fixtures/nodejs-buildpack), booted as
+# dynos, driven with curl from inside the dyno, and its metrics are checked at a fake intake.
+#
+# The dyno commands below are single-quoted on purpose: they expand inside the dyno.
+# shellcheck disable=SC2016
+set -euo pipefail
+shopt -s inherit_errexit
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HEROKU="${ROOT}/test/heroku/heroku"
+STEPS="${ROOT}/example-app/steps"
+NODE_BUILDPACK="${ROOT}/test/fixtures/nodejs-buildpack"
+PY=/usr/bin/python3
+WORK=$(mktemp -d /tmp/dynostatsd-example-test.XXXXXX)
+export HEROKU_SIM_HOME="${WORK}/sim"
+CACHE="${WORK}/cache"
+RECORD="${WORK}/intake.jsonl"
+FAILURES=0
+CHECKS=0
+DYNOS=()
+INTAKE_PID=""
+
+cleanup() {
+  local id
+  for id in "${DYNOS[@]}"; do
+    "$HEROKU" stop "$id" >/dev/null 2>&1 || true
+  done
+  [[ -n $INTAKE_PID ]] && kill "$INTAKE_PID" 2>/dev/null
+  if ((FAILURES)) || [[ -n ${KEEP:-} ]]; then
+    echo "work dir kept for inspection: ${WORK}"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+pass() {
+  CHECKS=$((CHECKS + 1))
+  echo "ok    $*"
+}
+fail() {
+  CHECKS=$((CHECKS + 1))
+  FAILURES=$((FAILURES + 1))
+  echo "FAIL  $*"
+}
+# check DESCRIPTION EXPECTED ACTUAL
+check() {
+  if [[ $2 == "$3" ]]; then pass "$1 = $2"; else fail "$1: want '$2', got '$3'"; fi
+}
+
+free_port() {
+  "$PY" -c '
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
+}
+
+wait_for_line() {
+  local file=$1 regex=$2 seconds=$3 deadline
+  deadline=$((SECONDS + seconds))
+  until grep -qE -- "$regex" "$file" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# Sleeps until just after the start of a bucket of WIDTH seconds, so a short burst fits in one.
+align_to_bucket() {
+  "$PY" -c 'import sys, time; w = float(sys.argv[1]); time.sleep(w - time.time() % w + 0.05)' "$1"
+}
+
+# intake QUERY ARGS...: answers questions about the recorded requests (JSON lines).
+#   sum METRIC TAG...        sum of a counter over every point, as a count (value x interval)
+#   last METRIC TAG...       the value of the latest point of a gauge
+#   points METRIC TAG...     number of points
+#   has METRIC TAG...        1 when a series with all TAGs exists, else 0
+#   tags METRIC              the sorted tags of the first series
+#   sketch METRIC TAG...     "cnt min max sum" over every sketch point
+#   event TITLE              "text|tags" of the first event with TITLE
+#   check NAME               "status|message|tags" of the first service check NAME
+#   invalid                  number of records that failed decoding or schema validation
+#   maxts                    the latest series point timestamp
+intake() {
+  "$PY" - "$RECORD" "$@" <<'PY'
+import json, sys
+record, query, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+rows = []
+with open(record, encoding="utf-8") as f:
+    for line in f:
+        rows.append(json.loads(line))
+ok = [r for r in rows if 200 <= r["status"] < 300]
+v2_types = {0: "", 1: "count", 2: "rate", 3: "gauge"}
+series = []
+for r in ok:
+    if r["path"] == "/api/v2/series":
+        for s in r["body"]["series"]:
+            series.append((s["metric"], v2_types.get(s.get("type", 0)), s.get("interval") or 1, s.get("tags", []),
+                           [(p["timestamp"], p["value"]) for p in s["points"]]))
+    elif r["path"] == "/api/v1/series":
+        for s in r["body"]["series"]:
+            series.append((s["metric"], s.get("type"), s.get("interval") or 1, s.get("tags", []),
+                           [(p[0], p[1]) for p in s["points"]]))
+
+def matching(metric, tags):
+    return [s for s in series if s[0] == metric and all(t in s[3] for t in tags)]
+
+def num(x):
+    return ("%d" % x) if float(x).is_integer() else ("%g" % x)
+
+if query == "sum":
+    print(num(sum(v * s[2] for s in matching(args[0], args[1:]) for _, v in s[4])))
+elif query == "last":
+    pts = sorted(p for s in matching(args[0], args[1:]) for p in s[4])
+    print(num(pts[-1][1]) if pts else "none")
+elif query == "points":
+    print(sum(len(s[4]) for s in matching(args[0], args[1:])))
+elif query == "has":
+    print(1 if matching(args[0], args[1:]) else 0)
+elif query == "tags":
+    found = matching(args[0], [])
+    print(",".join(sorted(found[0][3])) if found else "none")
+elif query == "sketch":
+    pts = [p for r in ok if r["path"] == "/api/beta/sketches" for s in r["body"]["sketches"]
+           if s["metric"] == args[0] and all(t in s["tags"] for t in args[1:]) for p in s["dogsketches"]]
+    if not pts:
+        print("none")
+    else:
+        print(num(sum(p["cnt"] for p in pts)), num(min(p["min"] for p in pts)), num(max(p["max"] for p in pts)),
+              num(sum(p["sum"] for p in pts)))
+elif query == "event":
+    events = [r["body"] for r in ok if r["path"] == "/api/v1/events" and r["body"].get("title") == args[0]]
+    print("%s|%s" % (events[0].get("text"), ",".join(sorted(events[0].get("tags", [])))) if events else "none")
+elif query == "check":
+    checks = [c for r in ok if r["path"] == "/api/v1/check_run" for c in r["body"] if c["check"] == args[0]]
+    c = checks[0] if checks else None
+    print("%s|%s|%s" % (c["status"], c.get("message", ""), ",".join(sorted(c["tags"]))) if c else "none")
+elif query == "invalid":
+    print(sum(1 for r in rows if r.get("decode_error") or r.get("schema_valid") is False))
+elif query == "maxts":
+    print(max((p[0] for s in series for p in s[4]), default=0))
+PY
+}
+
+# wait_intake SECONDS QUERY ARGS... -- EXPECTED: polls until the answer is EXPECTED (or time is up).
+wait_intake() {
+  local seconds=$1 deadline answer
+  shift
+  local -a query=()
+  while [[ $1 != -- ]]; do
+    query+=("$1")
+    shift
+  done
+  shift
+  deadline=$((SECONDS + seconds))
+  while :; do
+    answer=$(intake "${query[@]}")
+    [[ $answer == "$1" ]] && break
+    ((SECONDS < deadline)) || break
+    sleep 0.3
+  done
+  echo "$answer"
+}
+
+# Waits until the agent flushed a bucket that starts after now (so everything sent is in).
+settle() {
+  local after
+  after=$(($(date +%s) + 1))
+  local deadline=$((SECONDS + 20))
+  until (($(intake maxts) >= after)); do
+    ((SECONDS < deadline)) || return 0
+    sleep 0.3
+  done
+}
+
+start_intake() {
+  "$PY" "${ROOT}/test/e2e/fake_intake.py" --port-file "${WORK}/intake.url" --record "$RECORD" \
+    >"${WORK}/intake.log" 2>&1 &
+  INTAKE_PID=$!
+  local _
+  for _ in $(seq 100); do
+    [[ -s ${WORK}/intake.url ]] && break
+    sleep 0.1
+  done
+  INTAKE_URL=$(cat "${WORK}/intake.url")
+  : >"$RECORD"
+}
+
+# build STEP_DIR SLUG [--no-dynostatsd]
+build() {
+  local app=$1 slug=$2 log
+  log="${WORK}/build-${app##*/}.log"
+  local -a packs=(--buildpack "$ROOT" --buildpack "$NODE_BUILDPACK")
+  [[ ${3:-} == --no-dynostatsd ]] && packs=(--buildpack "$NODE_BUILDPACK")
+  local started=$SECONDS
+  if "$HEROKU" build "$app" "${packs[@]}" --app-name example-app --cache "$CACHE" --slug "$slug" >"$log" 2>&1; then
+    pass "build $(basename "$app") ($((SECONDS - started)) s)"
+  else
+    fail "build $(basename "$app"); log:"
+    sed 's/^/      /' "$log" | tail -30
+    return 1
+  fi
+}
+
+# boot SLUG NAME DYNO [--port N] [K=V...] [-- COMMAND]: starts a detached dyno, prints nothing.
+boot() {
+  local slug=$1 name=$2 dyno=$3
+  shift 3
+  local -a args=(dyno "$slug" --dyno "$dyno" --name "$name" --app-name example-app --detach)
+  if [[ ${1:-} == --port ]]; then
+    args+=(--port "$2")
+    shift 2
+  fi
+  while (($#)) && [[ $1 != -- ]]; do
+    args+=(--env "$1")
+    shift
+  done
+  "$HEROKU" "${args[@]}" "$@" >/dev/null
+  DYNOS+=("$name")
+}
+
+dyno_log() { echo "${HEROKU_SIM_HOME}/dynos/${1}/log"; }
+
+stop() {
+  "$HEROKU" stop "$1" >/dev/null 2>&1 || true
+}
+
+# in_dyno NAME COMMAND: runs COMMAND with bash inside the running dyno (its env: $PORT, ...).
+in_dyno() {
+  "$HEROKU" exec "$1" -- "$2"
+}
+
+agent_env() {
+  echo "DD_API_KEY=example-test-key" "DD_DD_URL=${INTAKE_URL}" "DYNOSTATSD_FLUSH_INTERVAL=${1:-1}" \
+    "DD_DOGSTATSD_PORT=${UDP_PORT}"
+}
+
+wait_ready() {
+  local name=$1 log
+  log=$(dyno_log "$name")
+  if wait_for_line "$log" 'listening' 30; then pass "${name}: app listening"; else
+    fail "${name}: app did not start"
+    tail -20 "$log"
+    return 1
+  fi
+  if wait_for_line "$log" 'msg=ready' 20; then pass "${name}: agent ready"; else
+    fail "${name}: agent not ready"
+    tail -20 "$log"
+    return 1
+  fi
+}
+
+# --- the steps --------------------------------------------------------------------------------
+
+step_01() {
+  local slug="${WORK}/01.tgz" port
+  build "${STEPS}/01-plain-express" "$slug" --no-dynostatsd || return 0
+  port=$(free_port tcp)
+  boot "$slug" s01-web web.1 --port "$port" -- node web.js
+  wait_for_line "$(dyno_log s01-web)" 'listening' 30 || fail "01: app did not start"
+  check "01: GET / in the dyno" "hello from web.1" "$(in_dyno s01-web "curl -fsS localhost:\$PORT/")"
+  check "01: no agent in the slug" "absent" "$(in_dyno s01-web '[[ -e .dynostatsd ]] && echo present || echo absent')"
+  stop s01-web
+}
+
+step_02() {
+  local slug="${WORK}/02.tgz"
+  build "${STEPS}/02-add-buildpack" "$slug" || return 0
+  # shellcheck disable=SC2046
+  boot "$slug" s02-web web.1 $(agent_env) -- node web.js
+  wait_ready s02-web || return 0
+  in_dyno s02-web "echo 'deploy.smoke:1|c|#step:2' | nc -u -w0 127.0.0.1 \$DD_DOGSTATSD_PORT"
+  check "02: deploy.smoke from nc in the dyno" 1 \
+    "$(wait_intake 15 sum deploy.smoke step:2 dyno:web.1 dynotype:web appname:example-app -- 1)"
+  check "02: agent self-metrics tagged with the dyno" 1 \
+    "$(wait_intake 10 has dynostatsd.datagrams.received dyno:web.1 -- 1)"
+  stop s02-web
+}
+
+step_03() {
+  local slug="${WORK}/03.tgz"
+  build "${STEPS}/03-count-and-time" "$slug" || return 0
+  # shellcheck disable=SC2046
+  boot "$slug" s03-web web.1 $(agent_env) -- node web.js
+  wait_ready s03-web || return 0
+  in_dyno s03-web 'for i in 1 2 3 4 5; do curl -fsS -o /dev/null localhost:$PORT/; done
+    curl -sS -o /dev/null localhost:$PORT/orders/42'
+  settle
+  check "03: example.http.requests route:/ 200" 5 \
+    "$(wait_intake 10 sum example.http.requests route:/ method:GET status:200 dyno:web.1 -- 5)"
+  check "03: example.http.requests route:/orders/:id 404" 1 \
+    "$(intake sum example.http.requests route:/orders/:id status:404 dynotype:web)"
+  check "03: example.http.response_time.count route:/" 5 "$(intake sum example.http.response_time.count route:/)"
+  check "03: example.http.response_time.95percentile sent" 1 "$(intake has example.http.response_time.95percentile route:/)"
+  stop s03-web
+}
+
+step_04() {
+  local slug="${WORK}/04.tgz" port
+  build "${STEPS}/04-gauges-sets-events" "$slug" || return 0
+  port=$(free_port tcp)
+  # 5 s buckets: the burst below must land in one bucket for the set to count 2 users.
+  # shellcheck disable=SC2046
+  boot "$slug" s04-web web.1 --port "$port" $(agent_env 5) -- node web.js
+  wait_ready s04-web || return 0
+  align_to_bucket 5
+  in_dyno s04-web 'for u in alice bob alice; do curl -fsS -o /dev/null -H "X-User: $u" localhost:$PORT/; done
+    for body in "{\"items\":[\"a\"]}" "{\"items\":[\"ab\"]}" "{\"items\":[\"abc\"]}"; do
+      curl -fsS -o /dev/null -H "Content-Type: application/json" -d "$body" localhost:$PORT/orders
+    done
+    curl -fsS -o /dev/null -X POST localhost:$PORT/orders/1/ship'
+  check "04: example.users.unique (alice, bob, alice in one bucket)" 2 \
+    "$(wait_intake 15 last example.users.unique dyno:web.1 -- 2)"
+  check "04: example.users.unique points" 1 "$(intake points example.users.unique)"
+  check "04: example.orders.queue_depth after 3 orders and 1 shipped" 2 \
+    "$(wait_intake 15 last example.orders.queue_depth dyno:web.1 -- 2)"
+  check "04: example.orders.payload_bytes sketch (cnt min max sum)" "3 15 17 48" \
+    "$(wait_intake 10 sketch example.orders.payload_bytes dyno:web.1 -- "3 15 17 48")"
+  check "04: boot event" "web.1 is listening on port ${port}|appname:example-app,dyno:web.1,dynotype:web" \
+    "$(wait_intake 10 event "example web started" -- "x" | sed 's/,release:[^,|]*//')"
+  check "04: service check at boot" "0|listening on ${port}|appname:example-app,dyno:web.1,dynotype:web" \
+    "$(wait_intake 10 check example.web.can_serve -- "x" | sed 's/,release:[^,|]*//')"
+  stop s04-web
+}
+
+step_05() {
+  local slug="${WORK}/05.tgz" done_jobs
+  build "${STEPS}/05-worker" "$slug" || return 0
+  # shellcheck disable=SC2046
+  boot "$slug" s05-web web.1 $(agent_env)
+  UDP_PORT=$(free_port udp)
+  # shellcheck disable=SC2046
+  boot "$slug" s05-worker worker.1 $(agent_env) JOB_INTERVAL_MS=100
+  wait_ready s05-web || return 0
+  if wait_for_line "$(dyno_log s05-worker)" 'msg=ready' 20; then
+    pass "s05-worker: agent ready"
+  else
+    fail "s05-worker: agent not ready"
+  fi
+  wait_for_line "$(dyno_log s05-worker)" 'job=10 ' 20 || fail "05: worker did not process 10 jobs"
+  stop s05-worker
+  done_jobs=$(sed -n 's/.*msg="worker stopped" jobs_done=\([0-9]*\).*/\1/p' "$(dyno_log s05-worker)")
+  if [[ -n $done_jobs ]]; then
+    pass "05: worker drained on SIGTERM (jobs_done=${done_jobs})"
+  else
+    fail "05: no 'worker stopped' line"
+  fi
+  check "05: example.jobs.processed from worker.1 = jobs done before SIGTERM" "$done_jobs" \
+    "$(wait_intake 15 sum example.jobs.processed queue:default dyno:worker.1 dynotype:worker -- "$done_jobs")"
+  check "05: example.jobs.duration.count = jobs done" "$done_jobs" \
+    "$(intake sum example.jobs.duration.count dyno:worker.1)"
+  check "05: rss gauge from web.1" 1 "$(wait_intake 10 has example.process.rss_bytes dyno:web.1 dynotype:web -- 1)"
+  check "05: rss gauge from worker.1" 1 "$(intake has example.process.rss_bytes dyno:worker.1 dynotype:worker)"
+  stop s05-web
+}
+
+step_06() {
+  local slug="${WORK}/06.tgz" log tags
+  build "${STEPS}/06-configuration" "$slug" || return 0
+  # shellcheck disable=SC2046
+  boot "$slug" s06-web web.1 $(agent_env) DD_ENV=staging DD_SERVICE=example DD_VERSION=1.0.0 \
+    "DD_TAGS=region:eu" -- node web.js
+  wait_ready s06-web || return 0
+  in_dyno s06-web 'for i in 1 2 3 4; do curl -fsS -o /dev/null localhost:$PORT/; done'
+  check "06: example.http.requests with unified service tags" 4 \
+    "$(wait_intake 15 sum example.http.requests route:/ env:staging service:example version:1.0.0 region:eu \
+      team:checkout dyno:web.1 -- 4)"
+  tags=$(intake tags example.http.requests)
+  check "06: env tag not doubled by hot-shots + agent" 1 "$(tr ',' '\n' <<<"$tags" | grep -c '^env:staging$')"
+  check "06: 99th percentile from dynostatsd.yml" 1 "$(intake has example.http.response_time.99percentile route:/)"
+  stop s06-web
+
+  # A one-off dyno starts no agent by default.
+  boot "$slug" s06-run run.1 -- 'sleep 2; pgrep -fc "[d]ynostatsd" || true'
+  log=$(dyno_log s06-run)
+  wait_for_line "$log" '^[0-9]+$' 20 || true
+  check "06: agents in a one-off dyno" 0 "$(grep -E '^[0-9]+$' "$log" | tail -1)"
+  stop s06-run
+
+  # Disabled: nothing starts, and the web dyno says why.
+  # shellcheck disable=SC2046
+  boot "$slug" s06-off web.2 $(agent_env) DISABLE_DATADOG_AGENT=1 -- node web.js
+  log=$(dyno_log s06-off)
+  wait_for_line "$log" 'listening' 30 || true
+  check "06: disabled agent explains itself" 1 "$(grep -c 'agent not started.*DISABLE_DATADOG_AGENT' "$log")"
+  stop s06-off
+
+  # No API key: the flush goes to the dyno log as l2met lines.
+  boot "$slug" s06-log web.3 "DYNOSTATSD_FLUSH_INTERVAL=1" "DD_DOGSTATSD_PORT=${UDP_PORT}" -- node web.js
+  wait_ready s06-log || return 0
+  in_dyno s06-log 'for i in 1 2 3; do curl -fsS -o /dev/null localhost:$PORT/; done'
+  log=$(dyno_log s06-log)
+  if wait_for_line "$log" 'source=web\.3.*example\.http\.requests' 15; then
+    pass "06: l2met line for example.http.requests in the log without an API key"
+  else
+    fail "06: no l2met line without an API key"
+    tail -20 "$log"
+  fi
+  stop s06-log
+}
+
+main() {
+  [[ $(id -u) == 0 ]] || {
+    echo "FAIL  the local Heroku simulator needs root"
+    exit 1
+  }
+  [[ -x $HEROKU ]] || {
+    echo "FAIL  ${HEROKU} is missing"
+    exit 1
+  }
+  local steps=("$@") s started=$SECONDS
+  ((${#steps[@]})) || steps=(01 02 03 04 05 06)
+  start_intake
+  for s in "${steps[@]}"; do
+    echo "== step ${s}"
+    UDP_PORT=$(free_port udp)
+    "step_${s}"
+  done
+  check "every payload decoded and schema-valid" 0 "$(intake invalid)"
+  echo "${CHECKS} checks, $((SECONDS - started)) s"
+  echo "$((CHECKS - FAILURES)) passed, ${FAILURES} failed"
+  ((FAILURES == 0))
+}
+
+main "$@"

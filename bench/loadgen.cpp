@@ -3,14 +3,7 @@
 // line on stdout.
 // Input: command-line options. Output: datagrams on the wire; a JSON summary; optionally (with
 // --expected) the exact per-name counter sums of everything it sent, for a correctness check.
-//
-// Every line is a pure function of its index, so two runs with the same options send the same
-// bytes, and the expected sums are exact:
-//   index i -> name   n = i % names                      "bench.metric.<n>"
-//              round  r = i / names
-//              type   types[n % types.size()]            (a name always keeps one type)
-//              tags   tag<k>:value<r % tag-values>, k < tags
-//              value  counters 1 + r % 5, gauges i % 1000, samples (i % 1000) / 10, sets "u<r % 100>"
+// The lines themselves come from LineFactory (line_factory.h): a pure function of the line index.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -24,16 +17,19 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "line_factory.h"
+
 namespace {
+
+using dynostatsd::bench::LineFactory;
+using dynostatsd::bench::LineSpec;
 
 constexpr std::size_t kBatch = 64;           // datagrams per sendmmsg call
 constexpr std::size_t kMaxDatagram = 65507;  // largest UDP/IPv4 payload
-constexpr std::size_t kValueStrings = 1000;  // precomputed value spellings
 constexpr int kMaxSendRetries = 1000;        // per datagram, before giving up (counted)
 
 struct Options {
@@ -42,14 +38,10 @@ struct Options {
   std::uint64_t lines = 10000;
   std::uint64_t perDatagram = 1;  // lines per datagram (upper bound when packBytes is set)
   std::size_t packBytes = 0;      // 0: exactly perDatagram lines; else fill up to this many bytes
-  std::uint64_t names = 100;
-  int tags = 0;
-  std::uint64_t tagValues = 1;
-  std::string types = "c";
+  LineSpec spec;
   double rate = 0;       // datagrams per second; 0 = full speed
   double duration = 0;   // seconds; with rate, sets lines = rate * duration * perDatagram
   int tickMicros = 100;  // pacing granularity
-  std::string prefix = "bench.metric.";
   std::string expectedPath;
   bool dryRun = false;
 };
@@ -68,97 +60,6 @@ std::string jsonEscape(std::string_view text) {
   }
   return out;
 }
-
-// LineFactory: writes line `index` with memcpy from precomputed pieces (no formatting per line),
-// so the generator is not the bottleneck of a full-speed run.
-class LineFactory {
- public:
-  explicit LineFactory(const Options& options) : options_(options) {
-    for (std::uint64_t n = 0; n < options.names; ++n)
-      names_.push_back(options.prefix + std::to_string(n) + ":");
-    for (std::string_view rest = options.types; !rest.empty();) {
-      auto comma = rest.find(',');
-      std::string type(rest.substr(0, comma));
-      types_.push_back("|" + type);
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    for (std::uint64_t v = 0; v < options.tagValues; ++v) {
-      std::string tags;
-      for (int k = 0; k < options.tags; ++k) {
-        tags += (k == 0 ? "|#" : ",");
-        tags += "tag" + std::to_string(k) + ":value" + std::to_string(v);
-      }
-      tagSets_.push_back(tags);
-    }
-    for (std::size_t v = 0; v < kValueStrings; ++v) {
-      integers_.push_back(std::to_string(v));
-      decimals_.push_back(std::to_string(v / 10) + "." + std::to_string(v % 10));
-      members_.push_back(std::string("u").append(std::to_string(v % 100)));
-    }
-  }
-
-  bool valid(std::string& error) const {
-    for (const auto& type : types_) {
-      auto t = std::string_view(type).substr(1);
-      if (t != "c" && t != "g" && t != "ms" && t != "h" && t != "s" && t != "d") {
-        error = "unknown type '" + std::string(t) + "' (want c g ms h s d)";
-        return false;
-      }
-    }
-    return true;
-  }
-
-  // The longest line this factory can produce (bounds the datagram buffers).
-  std::size_t maxLineLength() const {
-    std::size_t longestName = 0, longestType = 0, longestTags = 0;
-    for (const auto& s : names_) longestName = std::max(longestName, s.size());
-    for (const auto& s : types_) longestType = std::max(longestType, s.size());
-    for (const auto& s : tagSets_) longestTags = std::max(longestTags, s.size());
-    return longestName + 8 + longestType + longestTags;
-  }
-
-  // Writes line `index` (without a trailing newline) at `out`; returns its length.
-  std::size_t write(std::uint64_t index, char* out) const {
-    std::uint64_t n = index % names_.size();
-    std::uint64_t round = index / names_.size();
-    const std::string& type = types_[n % types_.size()];
-    const std::string& value = valueFor(index, round, type);
-    const std::string& tags = tagSets_[round % tagSets_.size()];
-    char* p = out;
-    p = put(p, names_[n]);
-    p = put(p, value);
-    p = put(p, type);
-    p = put(p, tags);
-    return static_cast<std::size_t>(p - out);
-  }
-
-  // Adds line `index` to the expected per-name counter sums (counters only).
-  void account(std::uint64_t index, std::vector<std::uint64_t>& sums) const {
-    std::uint64_t n = index % names_.size();
-    if (types_[n % types_.size()] == "|c") sums[n] += 1 + (index / names_.size()) % 5;
-  }
-
-  std::string_view nameOf(std::uint64_t n) const {
-    std::string_view name = names_[n];
-    return name.substr(0, name.size() - 1);  // drop the ':'
-  }
-  bool isCounter(std::uint64_t n) const { return types_[n % types_.size()] == "|c"; }
-
- private:
-  const std::string& valueFor(std::uint64_t index, std::uint64_t round, const std::string& type) const {
-    if (type == "|c") return integers_[1 + round % 5];
-    if (type == "|g") return integers_[index % kValueStrings];
-    if (type == "|s") return members_[round % kValueStrings];
-    return decimals_[index % kValueStrings];
-  }
-  static char* put(char* p, const std::string& s) {
-    std::memcpy(p, s.data(), s.size());
-    return p + s.size();
-  }
-
-  const Options& options_;
-  std::vector<std::string> names_, types_, tagSets_, integers_, decimals_, members_;
-};
 
 struct SendStats {
   std::uint64_t lines = 0, datagrams = 0, bytes = 0, retries = 0, failed = 0;
@@ -312,21 +213,25 @@ int main(int argc, char** argv) {
           ->capture_default_str();
   app.add_option("--pack-bytes", options.packBytes, "pack lines up to this many bytes per datagram (0: off)")
       ->check(CLI::Range(0, static_cast<int>(kMaxDatagram)));
-  app.add_option("--names", options.names, "distinct metric names")
+  app.add_option("--names", options.spec.names, "distinct metric names")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
-  app.add_option("--tags", options.tags, "tags per line")->check(CLI::Range(0, 64))->capture_default_str();
-  app.add_option("--tag-values", options.tagValues, "distinct values per tag (contexts = names x tag-values)")
+  app.add_option("--tags", options.spec.tags, "tags per line")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
+  app.add_option("--tag-values", options.spec.tagValues,
+                 "distinct values per tag (contexts = names x tag-values)")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  app.add_option("--types", options.types, "comma-separated type mix: c,g,ms,h,s,d")->capture_default_str();
+  app.add_option("--types", options.spec.types, "comma-separated type mix: c,g,ms,h,s,d")
+      ->capture_default_str();
   app.add_option("--rate", options.rate, "datagrams per second; 0 = full speed")->check(CLI::Range(0.0, 1e8));
   app.add_option("--duration", options.duration, "seconds; with --rate, overrides --lines")
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--tick-us", options.tickMicros, "pacing granularity in microseconds")
       ->check(CLI::Range(10, 1000000))
       ->capture_default_str();
-  app.add_option("--prefix", options.prefix, "metric name prefix")->capture_default_str();
+  app.add_option("--prefix", options.spec.prefix, "metric name prefix")->capture_default_str();
   app.add_option("--expected", options.expectedPath,
                  "write the exact per-name counter sums (JSON) to this file");
   app.add_flag("--dry-run", options.dryRun, "generate (and --expected) without sending");
@@ -336,7 +241,7 @@ int main(int argc, char** argv) {
   if (options.rate > 0 && options.duration > 0) {
     options.lines = static_cast<std::uint64_t>(options.rate * options.duration) * options.perDatagram;
   }
-  LineFactory factory(options);
+  LineFactory factory(options.spec);
   std::string error;
   if (!factory.valid(error)) {
     std::fprintf(stderr, "loadgen: %s\n", error.c_str());
@@ -359,7 +264,7 @@ int main(int argc, char** argv) {
   prctl(PR_SET_TIMERSLACK, 1UL);  // precise pacing sleeps
 
   std::vector<std::uint64_t> sums;
-  if (!options.expectedPath.empty()) sums.assign(options.names, 0);
+  if (!options.expectedPath.empty()) sums.assign(options.spec.names, 0);
   std::vector<std::uint64_t>* sumsOut = options.expectedPath.empty() ? nullptr : &sums;
 
   std::int64_t start = nowNanos();
@@ -394,9 +299,9 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(stats.lines), static_cast<unsigned long long>(stats.datagrams),
       static_cast<unsigned long long>(stats.bytes), seconds, seconds > 0 ? stats.datagrams / seconds : 0.0,
       seconds > 0 ? stats.lines / seconds : 0.0, options.rate, static_cast<unsigned long long>(stats.retries),
-      static_cast<unsigned long long>(stats.failed), static_cast<unsigned long long>(options.names),
+      static_cast<unsigned long long>(stats.failed), static_cast<unsigned long long>(options.spec.names),
       static_cast<unsigned long long>(
-          std::min<std::uint64_t>(options.lines, options.names * options.tagValues)),
-      jsonEscape(options.types).c_str(), options.tags);
+          std::min<std::uint64_t>(options.lines, options.spec.names * options.spec.tagValues)),
+      jsonEscape(options.spec.types).c_str(), options.spec.tags);
   return stats.failed ? 1 : 0;
 }

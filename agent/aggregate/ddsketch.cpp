@@ -1,0 +1,124 @@
+#include "aggregate/ddsketch.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dynostatsd {
+namespace {
+
+const double kLnGamma = std::log1p(2.0 / 128.0);
+// Values below gamma^(1-bias) map to key 0 (the Agent's norm.min).
+const double kNormMin = std::pow(DDSketch::kGamma, 1 - DDSketch::kBias);
+
+std::int32_t positiveKey(double value) {
+  if (value < kNormMin) return 0;
+  if (std::isinf(value)) return DDSketch::kInfKey;
+  const double k = std::nearbyint(std::log(value) / kLnGamma) + DDSketch::kBias;  // round half to even
+  if (k > DDSketch::kMaxKey) return DDSketch::kInfKey;
+  if (k < 1) return 1;
+  return static_cast<std::int32_t>(k);
+}
+
+}  // namespace
+
+std::int32_t DDSketch::key(double value) {
+  if (value < 0) return -positiveKey(-value);
+  return positiveKey(value);
+}
+
+double DDSketch::binValue(std::int32_t key) {
+  if (key == 0) return 0;
+  if (key < 0) return -binValue(-key);
+  if (key >= kInfKey) return INFINITY;
+  return std::pow(kGamma, key - kBias);
+}
+
+bool DDSketch::insert(double value, double weight) {
+  if (!std::isfinite(value) || !(weight > 0)) return false;
+  if (count_ == 0) {
+    min_ = max_ = value;
+  } else {
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+  }
+  count_ += weight;
+  sum_ += value * weight;
+  pending_.push_back(Bin{key(value), weight});
+  if (pending_.size() >= kPendingLimit) compact();
+  return true;
+}
+
+void DDSketch::merge(const DDSketch& other) {
+  if (other.count_ == 0) return;
+  if (count_ == 0) {
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
+  count_ += other.count_;
+  sum_ += other.sum_;
+  const auto& theirs = other.bins();
+  pending_.insert(pending_.end(), theirs.begin(), theirs.end());
+  compact();
+}
+
+void DDSketch::clear() {
+  bins_.clear();
+  pending_.clear();
+  count_ = min_ = max_ = sum_ = 0;
+}
+
+const std::vector<DDSketch::Bin>& DDSketch::bins() const {
+  if (!pending_.empty()) compact();
+  return bins_;
+}
+
+void DDSketch::compact() const {
+  std::sort(pending_.begin(), pending_.end(), [](const Bin& a, const Bin& b) { return a.key < b.key; });
+  scratch_.clear();
+  scratch_.reserve(bins_.size() + pending_.size());
+  auto append = [this](const Bin& bin) {
+    if (!scratch_.empty() && scratch_.back().key == bin.key) {
+      scratch_.back().count += bin.count;
+    } else {
+      scratch_.push_back(bin);
+    }
+  };
+  std::size_t i = 0, j = 0;
+  while (i < bins_.size() || j < pending_.size()) {
+    if (j == pending_.size() || (i < bins_.size() && bins_[i].key <= pending_[j].key)) {
+      append(bins_[i++]);
+    } else {
+      append(pending_[j++]);
+    }
+  }
+  pending_.clear();
+  if (scratch_.size() > kBinLimit) {
+    // Collapse the lowest keys into the lowest bin that is kept.
+    const std::size_t remove = scratch_.size() - kBinLimit;
+    double missing = 0;
+    for (std::size_t k = 0; k < remove; ++k) missing += scratch_[k].count;
+    scratch_[remove].count += missing;
+    scratch_.erase(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(remove));
+  }
+  bins_.swap(scratch_);
+}
+
+double DDSketch::valueAtRank(double rank) const {
+  const auto& all = bins();
+  if (all.empty()) return 0;
+  double cumulative = 0;
+  double value = binValue(all.back().key);
+  for (const auto& bin : all) {
+    cumulative += bin.count;
+    if (cumulative > rank) {
+      value = binValue(bin.key);
+      break;
+    }
+  }
+  return std::clamp(value, min_, max_);
+}
+
+}  // namespace dynostatsd

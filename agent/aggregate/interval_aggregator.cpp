@@ -1,0 +1,261 @@
+#include "aggregate/interval_aggregator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "aggregate/context_identity.h"
+#include "aggregate/interval_aggregator_state.h"
+
+namespace dynostatsd {
+
+namespace {
+
+std::int64_t bucketStart(std::int64_t seconds, std::int64_t interval) {
+  const std::int64_t remainder = ((seconds % interval) + interval) % interval;
+  return seconds - remainder;
+}
+
+}  // namespace
+
+IntervalAggregator::IntervalAggregator(const AggregateConfig& config, const Clock& clock,
+                                       std::vector<std::string> staticTags)
+    : config_(config),
+      clock_(clock),
+      interval_(config.flushIntervalSeconds > 0 ? config.flushIntervalSeconds : 10),
+      keyer_(std::random_device{}()),
+      pools_(std::make_unique<Pools>()) {
+  for (auto& tag : staticTags) {
+    if (!tag.empty() && std::find(staticTags_.begin(), staticTags_.end(), tag) == staticTags_.end()) {
+      staticTags_.push_back(std::move(tag));
+    }
+  }
+  struct Known {
+    std::string_view name;
+    HistogramStatistic statistic;
+  };
+  static constexpr Known kKnown[] = {{"max", kMax}, {"min", kMin}, {"median", kMedian},
+                                     {"avg", kAvg}, {"sum", kSum}, {"count", kCount}};
+  auto alreadyOut = [this](std::string_view suffix) {
+    return std::any_of(histogramOutputs_.begin(), histogramOutputs_.end(),
+                       [&](const HistogramOutput& o) { return o.suffix == suffix; });
+  };
+  for (const auto& name : config_.histogramAggregates) {
+    for (const auto& known : kKnown) {
+      if (name != known.name) continue;
+      std::string suffix = "." + std::string(known.name);
+      if (alreadyOut(suffix)) break;
+      std::size_t rankIndex = 0;
+      if (known.statistic == kMedian) {
+        rankIndex = rankRules_.size();
+        rankRules_.push_back(RankRule{true, 50});
+      }
+      histogramOutputs_.push_back(HistogramOutput{std::move(suffix), known.statistic, rankIndex});
+    }
+  }
+  for (const int percent : config_.histogramPercentiles) {
+    if (percent < 0 || percent > 100) continue;
+    std::string suffix = "." + std::to_string(percent) + "percentile";
+    if (alreadyOut(suffix)) continue;
+    histogramOutputs_.push_back(HistogramOutput{std::move(suffix), kPercentile, rankRules_.size()});
+    rankRules_.push_back(RankRule{false, percent});
+  }
+}
+
+IntervalAggregator::~IntervalAggregator() = default;
+
+IntervalAggregator::Family IntervalAggregator::familyOf(MetricType type) {
+  switch (type) {
+    case MetricType::Counter: return Family::Counter;
+    case MetricType::Gauge: return Family::Gauge;
+    case MetricType::Set: return Family::Set;
+    case MetricType::Timer:
+    case MetricType::Histogram: return Family::Histogram;
+    case MetricType::Distribution: return Family::Distribution;
+  }
+  return Family::Gauge;
+}
+
+void IntervalAggregator::add(const MetricSample& sample) {
+  add(sample, clock_.nowSeconds());
+}
+
+void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds) {
+  double rate = sample.rate;
+  if (!(rate > 0 && rate <= 1)) {  // also catches NaN
+    ++stats_.invalidSampleRate;
+    rate = 1;
+  }
+  if (sample.timestamp > 0) {
+    addTimestamped(sample, nowSeconds);
+    return;
+  }
+  const Family family = familyOf(sample.type);
+  if (family != Family::Set) {
+    std::size_t finite = 0;
+    for (const double v : sample.values) finite += std::isfinite(v) ? 1 : 0;
+    stats_.nonFiniteValues += sample.values.size() - finite;
+    if (finite == 0) return;
+  }
+
+  const std::uint64_t key =
+      keyer_.key(sample.name, sample.host, sample.tags, static_cast<std::uint8_t>(family));
+  Context* context = findOrCreate(key, sample, family);
+  if (context == nullptr) return;
+  const std::int64_t start = bucketStart(nowSeconds, interval_);
+  Bucket& bucket = bucketFor(*context, start);
+
+  switch (family) {
+    case Family::Counter: {
+      const double scale = 1 / rate;
+      for (const double v : sample.values) {
+        if (std::isfinite(v)) bucket.value += v * scale;
+      }
+      break;
+    }
+    case Family::Gauge:
+      for (const double v : sample.values) {
+        if (std::isfinite(v)) bucket.value = v;
+      }
+      break;
+    case Family::Set: {
+      if (!bucket.members) bucket.members = Pools::take(pools_->sets);
+      std::uint64_t member = hashing::hashBytes(sample.setMember, hashing::kMul0);
+      if (member == 0) member = 1;
+      if (bucket.members->size() >= kMaxSetMembers && bucket.members->find(member) == KeyIndex::kMissing) {
+        ++stats_.setMemberLimitDrops;
+        return;
+      }
+      bucket.members->insert(member, 0);
+      break;
+    }
+    case Family::Histogram: {
+      if (!bucket.histogram) bucket.histogram = Pools::take(pools_->histograms);
+      const bool wasDegraded = bucket.histogram->degraded();
+      const double weight = 1 / rate;
+      for (const double v : sample.values) {
+        if (std::isfinite(v)) bucket.histogram->add(v, weight, exactBudget_);
+      }
+      if (!wasDegraded && bucket.histogram->degraded()) ++stats_.histogramBucketsDegraded;
+      break;
+    }
+    case Family::Distribution: {
+      if (!bucket.sketch) bucket.sketch = Pools::take(pools_->sketches);
+      const double weight = std::trunc(1 / rate);  // the Agent's uint(1/rate)
+      for (const double v : sample.values) bucket.sketch->insert(v, weight);
+      break;
+    }
+  }
+  ++stats_.samplesAccepted;
+  context->lastSeen = nowSeconds;
+  context->lastSampleBucket = std::max(context->lastSampleBucket, start);
+}
+
+IntervalAggregator::Context* IntervalAggregator::findOrCreate(std::uint64_t key, const MetricSample& sample,
+                                                              Family family) {
+  const std::uint32_t found = index_.find(key);
+  if (found != KeyIndex::kMissing) return &contexts_[found];
+
+  if (liveContexts_ >= config_.maxContexts) {
+    ++stats_.contextLimitDrops;
+    if (contextLimitLog_.allow(clock_.nowMillis())) {
+      log::write(log::Level::Warn, "aggregate",
+                 "reason=context_limit max_contexts=" + std::to_string(config_.maxContexts) +
+                     " dropped_total=" + std::to_string(stats_.contextLimitDrops) +
+                     " suppressed=" + std::to_string(contextLimitLog_.takeSuppressed()));
+    }
+    return nullptr;
+  }
+  sortedTags_.assign(sample.tags.begin(), sample.tags.end());
+  std::sort(sortedTags_.begin(), sortedTags_.end());
+  sortedTags_.erase(std::unique(sortedTags_.begin(), sortedTags_.end()), sortedTags_.end());
+
+  std::uint32_t slot;
+  if (!freeSlots_.empty()) {
+    slot = freeSlots_.back();
+    freeSlots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(contexts_.size());
+    contexts_.emplace_back();
+  }
+  Context& context = contexts_[slot];
+  context.key = key;
+  context.identity = ContextIdentity::encode(sample.name, sample.host, sortedTags_);
+  context.family = family;
+  context.lastSeen = 0;
+  context.lastSampleBucket = INT64_MIN;
+  context.nextFlushBucket = INT64_MIN;
+  context.buckets.clear();
+  index_.insert(key, slot);
+  ++liveContexts_;
+  return &context;
+}
+
+IntervalAggregator::Bucket& IntervalAggregator::bucketFor(Context& context, std::int64_t start) {
+  auto& buckets = context.buckets;
+  if (!buckets.empty() && buckets.back().start == start) return buckets.back();
+  auto position = buckets.end();
+  while (position != buckets.begin() && std::prev(position)->start > start) --position;
+  if (position != buckets.begin() && std::prev(position)->start == start) return *std::prev(position);
+  auto inserted = buckets.emplace(position);
+  inserted->start = start;
+  return *inserted;
+}
+
+void IntervalAggregator::addTimestamped(const MetricSample& sample, std::int64_t nowSeconds) {
+  const Family family = familyOf(sample.type);
+  if (family != Family::Counter && family != Family::Gauge) {
+    ++stats_.timestampedUnsupported;
+    if (timestampedLog_.allow(clock_.nowMillis())) {
+      log::write(log::Level::Warn, "aggregate",
+                 "reason=timestamp_unsupported_type type=" + std::string(wireName(sample.type)) +
+                     " dropped_total=" + std::to_string(stats_.timestampedUnsupported) +
+                     " suppressed=" + std::to_string(timestampedLog_.takeSuppressed()));
+    }
+    return;
+  }
+  if (sample.timestamp < nowSeconds - kTimestampMaxAgeSeconds) {
+    ++stats_.timestampedTooOld;
+    return;
+  }
+  if (sample.timestamp > nowSeconds + kTimestampMaxAheadSeconds) {
+    ++stats_.timestampedTooNew;
+    return;
+  }
+  std::size_t finite = 0;
+  for (const double v : sample.values) finite += std::isfinite(v) ? 1 : 0;
+  stats_.nonFiniteValues += sample.values.size() - finite;
+  if (finite == 0) return;
+
+  const std::uint64_t key =
+      keyer_.key(sample.name, sample.host, sample.tags, static_cast<std::uint8_t>(family));
+  std::uint64_t pointKey = hashing::combine(key, static_cast<std::uint64_t>(sample.timestamp));
+  if (pointKey == 0) pointKey = 1;
+  std::uint32_t position = timestampedIndex_.find(pointKey);
+  if (position == KeyIndex::kMissing) {
+    if (timestamped_.size() >= kMaxTimestampedPending) {
+      ++stats_.timestampedQueueDrops;
+      return;
+    }
+    sortedTags_.assign(sample.tags.begin(), sample.tags.end());
+    std::sort(sortedTags_.begin(), sortedTags_.end());
+    sortedTags_.erase(std::unique(sortedTags_.begin(), sortedTags_.end()), sortedTags_.end());
+    position = static_cast<std::uint32_t>(timestamped_.size());
+    timestamped_.push_back(TimestampedPoint{
+        key, ContextIdentity::encode(sample.name, sample.host, sortedTags_), family, sample.timestamp, 0});
+    timestampedIndex_.insert(pointKey, position);
+  }
+  TimestampedPoint& point = timestamped_[position];
+  // Same context and timestamp: counters add up, a gauge keeps the last value.
+  for (const double v : sample.values) {
+    if (!std::isfinite(v)) continue;
+    if (family == Family::Counter) {
+      point.value += v / static_cast<double>(interval_);
+    } else {
+      point.value = v;
+    }
+  }
+  ++stats_.samplesAccepted;
+}
+
+}  // namespace dynostatsd

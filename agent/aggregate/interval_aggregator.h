@@ -1,0 +1,122 @@
+#pragma once
+// IntervalAggregator: DogStatsD aggregation with the Datadog Agent's semantics.
+// Input: enriched MetricSamples (views valid only during add()); the injected Clock picks the
+// bucket (flushIntervalSeconds wide, aligned to the epoch) unless the sample has `|T`.
+// Output: flush() appends Series / SketchSeries for every CLOSED bucket to a FlushBatch that the
+// caller owns; flushAll also closes the open bucket (shutdown).
+// Memory: at most maxContexts live contexts (more are dropped and counted), each set bucket keeps
+// <= kMaxSetMembers member hashes, histograms keep <= 2048 exact samples per bucket and
+// kExactSampleBudget overall before degrading to a sketch, |T samples wait in a queue of
+// <= kMaxTimestampedPending points.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aggregate/context_key.h"
+#include "aggregate/histogram_accumulator.h"
+#include "aggregate/key_index.h"
+#include "config/config.h"
+#include "model/clock.h"
+#include "model/metric_sample.h"
+#include "model/series.h"
+#include "telemetry/log.h"
+
+namespace dynostatsd {
+
+struct AggregatorStats {                     // running totals, for self-metrics
+  std::uint64_t samplesAccepted = 0;         // samples that contributed at least one value
+  std::uint64_t invalidSampleRate = 0;       // rate NaN, <= 0 or > 1: treated as 1
+  std::uint64_t nonFiniteValues = 0;         // NaN / +-Inf values rejected
+  std::uint64_t contextLimitDrops = 0;       // samples for new contexts beyond maxContexts
+  std::uint64_t setMemberLimitDrops = 0;     // new set members beyond kMaxSetMembers
+  std::uint64_t timestampedUnsupported = 0;  // |T on a type other than c and g
+  std::uint64_t timestampedTooOld = 0;       // |T more than 1 h in the past (intake would refuse)
+  std::uint64_t contextsExpired = 0;
+  std::uint64_t timestampedTooNew = 0;         // |T more than 10 min in the future
+  std::uint64_t timestampedQueueDrops = 0;     // |T points beyond kMaxTimestampedPending
+  std::uint64_t histogramBucketsDegraded = 0;  // histogram buckets that fell back to a sketch
+};
+
+class IntervalAggregator {
+ public:
+  static constexpr std::size_t kMaxSetMembers = 100000;
+  static constexpr std::size_t kExactSampleBudget = 262144;  // 4 MiB of exact histogram samples
+  static constexpr std::size_t kMaxTimestampedPending = 65536;
+  static constexpr std::int64_t kTimestampMaxAgeSeconds = 3600;
+  static constexpr std::int64_t kTimestampMaxAheadSeconds = 600;
+
+  IntervalAggregator(const AggregateConfig& config, const Clock& clock, std::vector<std::string> staticTags);
+  ~IntervalAggregator();
+  IntervalAggregator(const IntervalAggregator&) = delete;
+  IntervalAggregator& operator=(const IntervalAggregator&) = delete;
+
+  void add(const MetricSample& sample);  // already enriched; bucket = clock time unless sample.timestamp
+  // Same, with the caller's reading of the clock (one clock read per datagram instead of per line).
+  void add(const MetricSample& sample, std::int64_t nowSeconds);
+
+  // Moves every CLOSED bucket (start + interval <= start of the current bucket) into out.series /
+  // out.sketches (appending), zero-fills counters, expires contexts, emits queued |T points.
+  // flushAll (shutdown) also flushes the open bucket.
+  void flush(FlushBatch& out, bool flushAll);
+
+  std::size_t liveContexts() const { return liveContexts_; }
+  const AggregatorStats& stats() const { return stats_; }
+  std::size_t pendingTimestamped() const { return timestamped_.size(); }
+
+ private:
+  enum class Family : std::uint8_t { Counter, Gauge, Set, Histogram, Distribution };
+  struct Bucket;
+  struct Context;
+  struct Pools;
+  struct TimestampedPoint {
+    std::uint64_t key;
+    std::string identity;
+    Family family;
+    std::int64_t timestamp;
+    double value;
+  };
+
+  static Family familyOf(MetricType type);
+  Context* findOrCreate(std::uint64_t key, const MetricSample& sample, Family family);
+  Bucket& bucketFor(Context& context, std::int64_t start);
+  void addTimestamped(const MetricSample& sample, std::int64_t nowSeconds);
+  void flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd, bool flushAll,
+                    FlushBatch& out);
+  void flushTimestamped(FlushBatch& out);
+  void releaseBucket(Bucket& bucket);
+  void rebuildIndex();
+  Series makeSeries(std::string_view identity, std::string_view suffix, SeriesType type) const;
+  std::vector<std::string> seriesTags(std::string_view identity) const;
+
+  AggregateConfig config_;
+  const Clock& clock_;
+  std::vector<std::string> staticTags_;
+  std::int64_t interval_;
+  std::vector<RankRule> rankRules_;  // median + percentiles wanted, in output order
+  struct HistogramOutput {
+    std::string suffix;  // ".max", ".95percentile", ...
+    int statistic;       // see interval_aggregator.cpp
+    std::size_t rankIndex;
+  };
+  std::vector<HistogramOutput> histogramOutputs_;
+
+  ContextKeyer keyer_;
+  KeyIndex index_;
+  std::vector<Context> contexts_;
+  std::vector<std::uint32_t> freeSlots_;
+  std::size_t liveContexts_ = 0;
+  std::unique_ptr<Pools> pools_;
+  std::size_t exactBudget_ = kExactSampleBudget;
+
+  std::vector<TimestampedPoint> timestamped_;
+  KeyIndex timestampedIndex_;  // hash(context key, timestamp) -> position in timestamped_
+
+  AggregatorStats stats_;
+  log::Throttle contextLimitLog_;
+  log::Throttle timestampedLog_;
+  std::vector<std::string_view> sortedTags_;  // scratch for new contexts
+};
+
+}  // namespace dynostatsd

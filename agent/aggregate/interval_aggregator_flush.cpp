@@ -1,0 +1,249 @@
+// IntervalAggregator::flush and the Series it builds (the add() path is interval_aggregator.cpp).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "aggregate/context_identity.h"
+#include "aggregate/interval_aggregator.h"
+#include "aggregate/interval_aggregator_state.h"
+
+namespace dynostatsd {
+namespace {
+
+std::int64_t bucketStart(std::int64_t seconds, std::int64_t interval) {
+  const std::int64_t remainder = ((seconds % interval) + interval) % interval;
+  return seconds - remainder;
+}
+
+template <typename T>
+void recycle(std::vector<std::unique_ptr<T>>& pool, std::unique_ptr<T> object, std::size_t limit) {
+  if (object && pool.size() < limit) pool.push_back(std::move(object));
+}
+
+}  // namespace
+
+// Flush timeline for one counter context (interval 10, counterExpirySeconds 300), sample at 1003:
+//
+//   bucket  1000  1010  1020 ... 1290  1300
+//   point   v/10   0     0   ...  0    (none: 1000 + 300 > 1300 is false)
+//
+// Buckets are emitted once closed (start < cutoff = start of the current bucket); zero points
+// resume at nextFlushBucket so no bucket is emitted twice.
+void IntervalAggregator::flush(FlushBatch& out, bool flushAll) {
+  const std::int64_t now = clock_.nowSeconds();
+  const std::int64_t currentBucket = bucketStart(now, interval_);
+  const std::int64_t cutoff = flushAll ? std::numeric_limits<std::int64_t>::max() : currentBucket;
+  const std::int64_t zeroFillEnd = flushAll ? currentBucket + interval_ : currentBucket;
+
+  bool expired = false;
+  for (std::uint32_t slot = 0; slot < contexts_.size(); ++slot) {
+    Context& context = contexts_[slot];
+    if (context.key == 0) continue;
+    flushContext(context, cutoff, zeroFillEnd, flushAll, out);
+    if (!context.buckets.empty()) continue;
+    std::int64_t idleLimit = config_.contextExpirySeconds;
+    if (context.family == Family::Counter) {
+      idleLimit += config_.counterExpirySeconds;
+      if (context.nextFlushBucket < context.lastSampleBucket + config_.counterExpirySeconds) continue;
+    }
+    if (context.lastSeen + idleLimit >= now) continue;
+    context.key = 0;
+    std::string().swap(context.identity);
+    std::vector<Bucket>().swap(context.buckets);
+    freeSlots_.push_back(slot);
+    --liveContexts_;
+    ++stats_.contextsExpired;
+    expired = true;
+  }
+  if (expired) rebuildIndex();
+  flushTimestamped(out);
+}
+
+void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd,
+                                      bool flushAll, FlushBatch& out) {
+  std::size_t closed = 0;
+  while (closed < context.buckets.size() && context.buckets[closed].start < cutoff) ++closed;
+  const auto interval = static_cast<double>(interval_);
+
+  // Counter zero-fill range: after the newest data bucket, not yet flushed, inside the window.
+  std::int64_t zeroFrom = 0, zeroTo = 0;
+  if (context.family == Family::Counter && context.lastSampleBucket != INT64_MIN) {
+    zeroFrom = std::max(context.nextFlushBucket, context.lastSampleBucket + interval_);
+    zeroTo = std::min(zeroFillEnd, context.lastSampleBucket + config_.counterExpirySeconds);
+  }
+  context.nextFlushBucket = std::max(context.nextFlushBucket, zeroFillEnd);
+  if (closed == 0 && zeroFrom >= zeroTo) return;
+
+  switch (context.family) {
+    case Family::Counter:
+    case Family::Gauge:
+    case Family::Set: {
+      const bool counter = context.family == Family::Counter;
+      Series series = makeSeries(context.identity, "", counter ? SeriesType::Rate : SeriesType::Gauge);
+      for (std::size_t i = 0; i < closed; ++i) {
+        const Bucket& bucket = context.buckets[i];
+        double value = bucket.value;
+        if (counter) value /= interval;
+        if (context.family == Family::Set)
+          value = static_cast<double>(bucket.members ? bucket.members->size() : 0);
+        series.points.push_back(Point{bucket.start, value});
+      }
+      for (std::int64_t start = zeroFrom; start < zeroTo; start += interval_) {
+        series.points.push_back(Point{start, 0});
+      }
+      out.series.push_back(std::move(series));
+      break;
+    }
+    case Family::Histogram: {
+      const std::size_t first = out.series.size();
+      for (const auto& output : histogramOutputs_) {
+        out.series.push_back(makeSeries(context.identity, output.suffix,
+                                        output.statistic == kCount ? SeriesType::Rate : SeriesType::Gauge));
+        out.series.back().points.reserve(closed);
+      }
+      for (std::size_t i = 0; i < closed; ++i) {
+        Bucket& bucket = context.buckets[i];
+        const HistogramSummary summary = bucket.histogram->summarize(rankRules_);
+        for (std::size_t o = 0; o < histogramOutputs_.size(); ++o) {
+          const auto& output = histogramOutputs_[o];
+          double value = 0;
+          switch (output.statistic) {
+            case kMax: value = summary.max; break;
+            case kMin: value = summary.min; break;
+            case kAvg: value = summary.avg; break;
+            case kSum: value = summary.sum; break;
+            case kCount: value = summary.weight / interval; break;
+            case kMedian:
+            case kPercentile: value = summary.ranked[output.rankIndex]; break;
+          }
+          out.series[first + o].points.push_back(Point{bucket.start, value});
+        }
+      }
+      break;
+    }
+    case Family::Distribution: {
+      ContextIdentity identity(context.identity);
+      SketchSeries series;
+      series.name = std::string(identity.name());
+      series.host = std::string(identity.host());
+      series.tags = seriesTags(context.identity);
+      for (std::size_t i = 0; i < closed; ++i) {
+        const DDSketch& sketch = *context.buckets[i].sketch;
+        SketchPoint point;
+        point.timestamp = context.buckets[i].start;
+        point.count = static_cast<std::int64_t>(std::llround(sketch.count()));
+        point.min = sketch.min();
+        point.max = sketch.max();
+        point.sum = sketch.sum();
+        point.avg = sketch.avg();
+        for (const auto& bin : sketch.bins()) {
+          // A bin heavier than a uint32 is split into several entries with the same key.
+          double remaining = std::round(bin.count);
+          while (remaining > 0) {
+            const double part = std::min(remaining, static_cast<double>(UINT32_MAX));
+            point.keys.push_back(bin.key);
+            point.counts.push_back(static_cast<std::uint32_t>(part));
+            remaining -= part;
+          }
+        }
+        series.points.push_back(std::move(point));
+      }
+      out.sketches.push_back(std::move(series));
+      break;
+    }
+  }
+  (void)flushAll;
+  for (std::size_t i = 0; i < closed; ++i) releaseBucket(context.buckets[i]);
+  context.buckets.erase(context.buckets.begin(),
+                        context.buckets.begin() + static_cast<std::ptrdiff_t>(closed));
+}
+
+void IntervalAggregator::releaseBucket(Bucket& bucket) {
+  if (bucket.members) {
+    if (bucket.members->capacity() <= Pools::kMaxPooledSetSlots) {
+      bucket.members->clear();
+      recycle(pools_->sets, std::move(bucket.members), Pools::kLimit);
+    }
+    bucket.members.reset();
+  }
+  if (bucket.histogram) {
+    bucket.histogram->clear(exactBudget_);
+    if (bucket.histogram->memoryBytes() <= HistogramAccumulator::kExactLimit * 16) {
+      recycle(pools_->histograms, std::move(bucket.histogram), Pools::kLimit);
+    }
+    bucket.histogram.reset();
+  }
+  if (bucket.sketch) {
+    bucket.sketch->clear();
+    if (bucket.sketch->memoryBytes() <= 64 * 1024)
+      recycle(pools_->sketches, std::move(bucket.sketch), Pools::kLimit);
+    bucket.sketch.reset();
+  }
+}
+
+void IntervalAggregator::flushTimestamped(FlushBatch& out) {
+  if (timestamped_.empty()) return;
+  std::stable_sort(timestamped_.begin(), timestamped_.end(),
+                   [](const TimestampedPoint& a, const TimestampedPoint& b) {
+                     return a.key != b.key ? a.key < b.key : a.timestamp < b.timestamp;
+                   });
+  for (std::size_t i = 0; i < timestamped_.size();) {
+    const TimestampedPoint& head = timestamped_[i];
+    Series series =
+        makeSeries(head.identity, "", head.family == Family::Counter ? SeriesType::Rate : SeriesType::Gauge);
+    std::size_t j = i;
+    for (; j < timestamped_.size() && timestamped_[j].key == head.key; ++j) {
+      series.points.push_back(Point{timestamped_[j].timestamp, timestamped_[j].value});
+    }
+    out.series.push_back(std::move(series));
+    i = j;
+  }
+  timestamped_.clear();
+  if (timestamped_.capacity() > 4096) std::vector<TimestampedPoint>().swap(timestamped_);
+  timestampedIndex_.release();
+}
+
+void IntervalAggregator::rebuildIndex() {
+  if (freeSlots_.size() * 2 > contexts_.size()) {
+    // Mostly empty after a burst of short-lived contexts: compact so memory goes back down.
+    contexts_.erase(
+        std::remove_if(contexts_.begin(), contexts_.end(), [](const Context& c) { return c.key == 0; }),
+        contexts_.end());
+    contexts_.shrink_to_fit();
+    freeSlots_.clear();
+    freeSlots_.shrink_to_fit();
+  }
+  index_.release();
+  for (std::uint32_t slot = 0; slot < contexts_.size(); ++slot) {
+    if (contexts_[slot].key != 0) index_.insert(contexts_[slot].key, slot);
+  }
+}
+
+std::vector<std::string> IntervalAggregator::seriesTags(std::string_view encoded) const {
+  ContextIdentity identity(encoded);
+  std::vector<std::string> tags;
+  identity.forEachTag([&](std::string_view tag) { tags.emplace_back(tag); });
+  const std::size_t own = tags.size();
+  for (const auto& tag : staticTags_) {
+    // Context tags are sorted: binary search them for a static tag the sample already carried.
+    if (!std::binary_search(tags.begin(), tags.begin() + static_cast<std::ptrdiff_t>(own), tag)) {
+      tags.push_back(tag);
+    }
+  }
+  return tags;
+}
+
+Series IntervalAggregator::makeSeries(std::string_view encoded, std::string_view suffix,
+                                      SeriesType type) const {
+  ContextIdentity identity(encoded);
+  Series series;
+  series.name.reserve(identity.name().size() + suffix.size());
+  series.name.append(identity.name()).append(suffix);
+  series.type = type;
+  series.interval = interval_;
+  series.host = std::string(identity.host());
+  series.tags = seriesTags(encoded);
+  return series;
+}
+
+}  // namespace dynostatsd

@@ -27,7 +27,7 @@ agent::compile() {
   obj=$(mktemp -d "${TMPDIR:-/tmp}/dynostatsd-obj.XXXXXX")
   log="${obj}/build.log"
   started=$SECONDS
-  output::step "Compiling the agent ($("$cxx" -dumpfullversion 2>/dev/null || "$cxx" -dumpversion), $(cmake --version | head -n1), Release, ${jobs} jobs)"
+  output::step "Compiling the agent (${cxx} $("$cxx" -dumpfullversion 2>/dev/null || "$cxx" -dumpversion), cmake $(cmake --version | head -n1 | cut -d" " -f3), Release, ${jobs} jobs)"
   # -ffile-prefix-map keeps the buildpack's and the object tree's paths out of the binary;
   # no RPATH: every shared library comes from the stack's standard directories.
   if ! {

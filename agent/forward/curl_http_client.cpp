@@ -1,0 +1,120 @@
+#include "forward/curl_http_client.h"
+
+#include <algorithm>
+
+namespace dynostatsd::forward {
+
+struct CurlHttpClient::Transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  Completion done;
+  HttpResponse response;
+  char errorBuffer[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    curl_slist_free_all(headers);
+  }
+};
+
+namespace {
+
+std::size_t onResponseBody(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* body = static_cast<std::string*>(user);
+  std::size_t bytes = size * count;
+  std::size_t keep = std::min(bytes, kMaxResponseBody - std::min(kMaxResponseBody, body->size()));
+  body->append(data, keep);
+  return bytes;  // read (and discard) the rest
+}
+
+TransportError classifyCurlError(CURLcode code) {
+  switch (code) {
+    case CURLE_OK: return TransportError::None;
+    case CURLE_OPERATION_TIMEDOUT: return TransportError::Timeout;
+    case CURLE_COULDNT_CONNECT: return TransportError::Connect;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return TransportError::Resolve;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR: return TransportError::Tls;
+    default: return TransportError::Network;
+  }
+}
+
+}  // namespace
+
+CurlHttpClient::CurlHttpClient(uv_loop_t* loop) : driver_(loop) {}
+
+CurlHttpClient::~CurlHttpClient() {
+  close();
+}
+
+void CurlHttpClient::send(const HttpRequest& request, Completion done) {
+  auto transfer = std::make_unique<Transfer>();
+  transfer->done = std::move(done);
+  CURL* easy = curl_easy_init();
+  transfer->easy = easy;
+  if (easy == nullptr || driver_.closed()) {
+    transfer->response.error = TransportError::Network;
+    transfer->response.errorText = driver_.closed() ? "client closed" : "curl_easy_init failed";
+    transfer->done(transfer->response);
+    return;
+  }
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);  // never disabled, whatever the config says
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeoutSeconds) * 1000L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   std::min(10000L, static_cast<long>(request.timeoutSeconds) * 1000L));
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->errorBuffer);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &onResponseBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer->response.body);
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);
+  if (request.method == "POST") {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
+  } else {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  }
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name + ": " + value;
+    transfer->headers = curl_slist_append(transfer->headers, line.c_str());
+  }
+  transfer->headers = curl_slist_append(transfer->headers, "Expect:");  // no 100-continue round trip
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
+
+  Transfer* raw = transfer.get();
+  transfers_.emplace(raw, std::move(transfer));
+  bool added = driver_.add(easy, [this, raw](CURLcode result) { finish(raw, static_cast<int>(result)); });
+  if (!added) finish(raw, static_cast<int>(CURLE_FAILED_INIT));
+}
+
+void CurlHttpClient::finish(Transfer* raw, int result) {
+  auto it = transfers_.find(raw);
+  if (it == transfers_.end()) return;
+  std::unique_ptr<Transfer> transfer = std::move(it->second);
+  transfers_.erase(it);
+  auto code = static_cast<CURLcode>(result);
+  HttpResponse& response = transfer->response;
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &response.status);
+  } else {
+    response.status = 0;
+    response.error = classifyCurlError(code);
+    response.errorText = transfer->errorBuffer[0] != '\0' ? transfer->errorBuffer : curl_easy_strerror(code);
+  }
+  transfer->done(response);
+}
+
+void CurlHttpClient::close() {
+  driver_.close();  // aborts transfers without completions
+  transfers_.clear();
+}
+
+}  // namespace dynostatsd::forward

@@ -1,0 +1,35 @@
+#pragma once
+// CurlHttpClient: HttpClient over libcurl's multi interface on the libuv loop (loop/CurlDriver).
+// TLS peer and host verification are always on; connections are reused across requests; proxies
+// come from the usual environment (https_proxy/HTTPS_PROXY, http_proxy, no_proxy/NO_PROXY), which
+// libcurl reads itself.
+#include <uv.h>
+
+#include <memory>
+#include <unordered_map>
+
+#include "forward/http_client.h"
+#include "loop/curl_driver.h"
+
+namespace dynostatsd::forward {
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(uv_loop_t* loop);
+  ~CurlHttpClient() override;
+
+  void send(const HttpRequest& request, Completion done) override;
+  std::size_t inFlight() const override { return transfers_.size(); }
+  void close() override;
+  bool closed() const override { return driver_.closed(); }
+
+  struct Transfer;
+
+ private:
+  void finish(Transfer* transfer, int result);
+
+  CurlDriver driver_;
+  std::unordered_map<Transfer*, std::unique_ptr<Transfer>> transfers_;
+};
+
+}  // namespace dynostatsd::forward

@@ -1,0 +1,176 @@
+#include "loop/curl_driver.h"
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace dynostatsd {
+
+struct CurlDriver::PollBlock {
+  uv_poll_t handle{};
+  curl_socket_t socket = CURL_SOCKET_BAD;
+  CurlDriver* driver = nullptr;  // cleared when the poll is closing
+};
+
+struct CurlDriver::TimerBlock {
+  uv_timer_t handle{};
+  CurlDriver* driver = nullptr;
+};
+
+namespace {
+
+void closePoll(CurlDriver::PollBlock* block) {
+  block->driver = nullptr;
+  uv_poll_stop(&block->handle);
+  uv_close(reinterpret_cast<uv_handle_t*>(&block->handle),
+           [](uv_handle_t* handle) { delete static_cast<CurlDriver::PollBlock*>(handle->data); });
+}
+
+int onCurlSocketThunk(CURL* easy, curl_socket_t socket, int what, void* user, void* socketData) {
+  return static_cast<CurlDriver*>(user)->onCurlSocket(easy, socket, what, socketData);
+}
+
+int onCurlTimerThunk(CURLM*, long timeoutMillis, void* user) {
+  return static_cast<CurlDriver*>(user)->onCurlTimer(timeoutMillis);
+}
+
+void onPoll(uv_poll_t* handle, int status, int events) {
+  auto* block = static_cast<CurlDriver::PollBlock*>(handle->data);
+  if (block->driver != nullptr) block->driver->onPollEvent(block->socket, status, events);
+}
+
+void onTimer(uv_timer_t* handle) {
+  auto* block = static_cast<CurlDriver::TimerBlock*>(handle->data);
+  if (block->driver != nullptr) block->driver->onTimeout();
+}
+
+}  // namespace
+
+CurlDriver::CurlDriver(uv_loop_t* loop) : loop_(loop), multi_(nullptr), timer_(new TimerBlock) {
+  static std::once_flag globalInit;
+  std::call_once(globalInit, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  uv_timer_init(loop_, &timer_->handle);
+  timer_->handle.data = timer_;
+  timer_->driver = this;
+  multi_ = curl_multi_init();
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &onCurlSocketThunk);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &onCurlTimerThunk);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+}
+
+CurlDriver::~CurlDriver() {
+  close();
+}
+
+bool CurlDriver::add(CURL* easy, Completion done) {
+  if (multi_ == nullptr) return false;
+  if (curl_multi_add_handle(multi_, easy) != CURLM_OK) return false;
+  transfers_[easy] = std::move(done);
+  return true;
+}
+
+void CurlDriver::remove(CURL* easy) {
+  if (multi_ == nullptr || transfers_.erase(easy) == 0) return;
+  curl_multi_remove_handle(multi_, easy);
+}
+
+void CurlDriver::close() {
+  if (multi_ == nullptr) return;
+  CURLM* multi = multi_;
+  multi_ = nullptr;
+  for (auto& [easy, done] : transfers_) curl_multi_remove_handle(multi, easy);
+  transfers_.clear();
+  // Cleanup closes cached connections; their socket callbacks (CURL_POLL_REMOVE) close the polls.
+  curl_multi_cleanup(multi);
+  for (PollBlock* block : polls_) closePoll(block);  // any curl did not report
+  polls_.clear();
+  timer_->driver = nullptr;
+  uv_timer_stop(&timer_->handle);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_->handle),
+           [](uv_handle_t* handle) { delete static_cast<TimerBlock*>(handle->data); });
+  timer_ = nullptr;
+}
+
+int CurlDriver::onCurlSocket(CURL*, curl_socket_t socket, int what, void* socketData) {
+  auto* block = static_cast<PollBlock*>(socketData);
+  if (what == CURL_POLL_REMOVE) {
+    if (block != nullptr && polls_.erase(block) != 0) {
+      if (multi_ != nullptr) curl_multi_assign(multi_, socket, nullptr);
+      closePoll(block);
+    }
+    return 0;
+  }
+  if (multi_ == nullptr) return 0;  // closing
+  if (block == nullptr) {
+    block = new PollBlock;
+    block->socket = socket;
+    block->driver = this;
+    if (uv_poll_init_socket(loop_, &block->handle, socket) != 0) {
+      delete block;
+      return -1;  // curl fails the transfer
+    }
+    block->handle.data = block;
+    polls_.insert(block);
+    curl_multi_assign(multi_, socket, block);
+  }
+  int events = 0;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
+  uv_poll_start(&block->handle, events, &onPoll);
+  return 0;
+}
+
+int CurlDriver::onCurlTimer(long timeoutMillis) {
+  if (timer_ == nullptr) return 0;
+  if (timeoutMillis < 0) {
+    uv_timer_stop(&timer_->handle);
+  } else {
+    // Even 0 goes through the loop: calling socket_action from inside this callback is not allowed.
+    uv_timer_start(&timer_->handle, &onTimer, static_cast<std::uint64_t>(timeoutMillis), 0);
+  }
+  return 0;
+}
+
+void CurlDriver::onPollEvent(curl_socket_t socket, int status, int events) {
+  if (multi_ == nullptr) return;
+  int flags = 0;
+  if (status < 0) {
+    flags = CURL_CSELECT_ERR;
+  } else {
+    if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  }
+  int running = 0;
+  curl_multi_socket_action(multi_, socket, flags, &running);
+  drainDone();
+}
+
+void CurlDriver::onTimeout() {
+  if (multi_ == nullptr) return;
+  int running = 0;
+  curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+  drainDone();
+}
+
+void CurlDriver::drainDone() {
+  // Collect first: a completion may add new transfers or close the driver.
+  std::vector<std::pair<CURL*, CURLcode>> finished;
+  int pending = 0;
+  while (multi_ != nullptr) {
+    CURLMsg* message = curl_multi_info_read(multi_, &pending);
+    if (message == nullptr) break;
+    if (message->msg == CURLMSG_DONE) finished.emplace_back(message->easy_handle, message->data.result);
+  }
+  for (auto [easy, result] : finished) {
+    if (multi_ == nullptr) return;
+    auto it = transfers_.find(easy);
+    if (it == transfers_.end()) continue;
+    Completion done = std::move(it->second);
+    transfers_.erase(it);
+    curl_multi_remove_handle(multi_, easy);
+    done(result);
+  }
+}
+
+}  // namespace dynostatsd

@@ -1,7 +1,9 @@
 // dynostatsd: entry point. The command line lives in app/; this file only hands over to it.
-#include <cstdio>
+#include <uv.h>
 
-int main() {
-  std::puts("dynostatsd " DYNOSTATSD_VERSION);
-  return 0;
+#include "app/cli.h"
+
+int main(int argc, char** argv) {
+  const auto started = uv_hrtime();
+  return dynostatsd::runCli(argc, argv, started);
 }

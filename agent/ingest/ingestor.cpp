@@ -33,7 +33,8 @@ Ingestor::Ingestor(const Enricher& enricher, MetricConsumer& consumer, const Clo
 void Ingestor::onDatagram(std::string_view datagram) {
   ++stats_.datagrams;
   stats_.bytes += datagram.size();
-  forEachMessage(datagram, [this](std::string_view message) { handleMessage(message); });
+  const std::int64_t now = clock_.nowSeconds();
+  forEachMessage(datagram, [this, now](std::string_view message) { handleMessage(message, now); });
 }
 
 void Ingestor::onTruncated(std::size_t received) {
@@ -47,7 +48,7 @@ void Ingestor::onTruncated(std::size_t received) {
   }
 }
 
-void Ingestor::handleMessage(std::string_view message) {
+void Ingestor::handleMessage(std::string_view message, std::int64_t nowSeconds) {
   const MessageKind kind = classify(message);
   ++stats_.messages[static_cast<std::size_t>(kind)];
   switch (kind) {
@@ -55,14 +56,14 @@ void Ingestor::handleMessage(std::string_view message) {
       ParseError error = parseMetric(message, sample_);
       if (error != ParseError::None) return rejected(kind, error, message);
       enricher_.enrich(sample_);
-      consumer_.add(sample_);
+      consumer_.add(sample_, nowSeconds);
       return;
     }
     case MessageKind::Event: {
       Event event;
       ParseError error = parseEvent(message, event);
       if (error != ParseError::None) return rejected(kind, error, message);
-      enricher_.enrich(event, clock_.nowSeconds());
+      enricher_.enrich(event, nowSeconds);
       if (!reserve(eventBytes(event))) {
         ++stats_.eventsDropped;
         return;
@@ -74,7 +75,7 @@ void Ingestor::handleMessage(std::string_view message) {
       ServiceCheck check;
       ParseError error = parseServiceCheck(message, check);
       if (error != ParseError::None) return rejected(kind, error, message);
-      enricher_.enrich(check, clock_.nowSeconds());
+      enricher_.enrich(check, nowSeconds);
       if (!reserve(checkBytes(check))) {
         ++stats_.checksDropped;
         return;

@@ -29,7 +29,8 @@ namespace dynostatsd {
 class MetricConsumer {
  public:
   virtual ~MetricConsumer() = default;
-  virtual void add(const MetricSample& sample) = 0;
+  // `nowSeconds`: the wall clock read once per datagram.
+  virtual void add(const MetricSample& sample, std::int64_t nowSeconds) = 0;
 };
 
 struct IngestLimits {
@@ -63,7 +64,7 @@ class Ingestor final : public DatagramSink {
   void collectSelfMetrics(std::vector<SelfMetric>& out) const;
 
  private:
-  void handleMessage(std::string_view message);
+  void handleMessage(std::string_view message, std::int64_t nowSeconds);
   void rejected(MessageKind kind, ParseError error, std::string_view message);
   bool reserve(std::size_t bytes);
 

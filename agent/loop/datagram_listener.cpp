@@ -36,17 +36,9 @@ std::int64_t nowMillis() {
   return static_cast<std::int64_t>(uv_hrtime() / 1000000);
 }
 
-// Reads until the socket is empty (or the per-wakeup budget is spent), one recvmmsg per round.
-void onReadable(uv_poll_t* handle, int status, int events) {
-  auto* block = static_cast<DatagramListener::Block*>(handle->data);
-  if (status < 0 || (events & UV_READABLE) == 0) {
-    ++block->stats.errors;
-    if (block->errorThrottle.allow(nowMillis())) {
-      log::write(log::Level::Warn, "ingest", "msg=\"poll failed\" error=" + log::quote(uv_strerror(status)));
-    }
-    return;
-  }
-  for (unsigned round = 0; round < kMaxRoundsPerWakeup; ++round) {
+// Reads until the socket is empty or `maxRounds` recvmmsg calls were made.
+void readAvailable(DatagramListener::Block* block, unsigned maxRounds) {
+  for (unsigned round = 0; round < maxRounds; ++round) {
     for (unsigned i = 0; i < DatagramListener::kBatch; ++i) block->messages[i].msg_hdr.msg_flags = 0;
     int n = ::recvmmsg(block->fd, block->messages, DatagramListener::kBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
@@ -76,6 +68,18 @@ void onReadable(uv_poll_t* handle, int status, int events) {
     }
     if (static_cast<unsigned>(n) < DatagramListener::kBatch) return;  // socket drained
   }
+}
+
+void onReadable(uv_poll_t* handle, int status, int events) {
+  auto* block = static_cast<DatagramListener::Block*>(handle->data);
+  if (status < 0 || (events & UV_READABLE) == 0) {
+    ++block->stats.errors;
+    if (block->errorThrottle.allow(nowMillis())) {
+      log::write(log::Level::Warn, "ingest", "msg=\"poll failed\" error=" + log::quote(uv_strerror(status)));
+    }
+    return;
+  }
+  readAvailable(block, kMaxRoundsPerWakeup);
 }
 
 void setReceiveBuffer(int fd, int requested, int& effective) {
@@ -223,6 +227,11 @@ std::unique_ptr<DatagramListener> DatagramListener::openUnix(uv_loop_t* loop, co
   }
   block->unlinkPath = path;
   return std::unique_ptr<DatagramListener>(new DatagramListener(block, "unix:" + path, 0, rcvbuf));
+}
+
+void DatagramListener::drain() {
+  // Bounded so a sender flooding the socket cannot hold shutdown forever (~320k datagrams).
+  if (block_ != nullptr) readAvailable(block_, 10000);
 }
 
 void DatagramListener::close() {

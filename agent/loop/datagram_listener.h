@@ -63,6 +63,8 @@ class DatagramListener {
   int localPort() const { return localPort_; }
   int effectiveRcvbuf() const { return effectiveRcvbuf_; }
   const ListenerStats& stats() const;
+  // Reads every datagram already waiting in the socket now (at shutdown, before close()).
+  void drain();
   // Stops receiving, closes the socket and removes a Unix socket file. Idempotent.
   void close();
   bool closed() const { return block_ == nullptr; }

@@ -74,6 +74,26 @@ void emitLines(const std::string& prefix, const std::vector<std::string>& entrie
   }
 }
 
+// Self-metrics share one line per bucket: tag values join the key (dynostatsd.parse_errors.no_pipe)
+// and zero counts are left out, so an idle agent prints one short line per flush.
+void formatSelfMetric(const Series& series, const std::vector<std::string>& staticTags, Groups& groups) {
+  std::string name = series.name;
+  for (const auto& tag : series.tags) {
+    if (std::find(staticTags.begin(), staticTags.end(), tag) != staticTags.end()) continue;
+    std::size_t colon = tag.find(':');
+    name += "." + tag.substr(colon == std::string::npos ? 0 : colon + 1);
+  }
+  name = metricKey(name);
+  for (const auto& point : series.points) {
+    if (series.type != SeriesType::Gauge && point.value == 0) continue;
+    GroupKey key;
+    key.self = true;
+    key.timestamp = point.timestamp;
+    groups[key].push_back((series.type == SeriesType::Gauge ? "sample#" : "count#") + name + "=" +
+                          number(point.value));
+  }
+}
+
 std::string clipped(std::string_view text, std::size_t max) {
   return log::quote(text.substr(0, max));
 }
@@ -104,6 +124,10 @@ std::string L2metReport::format(const FlushBatch& batch) const {
 
   Groups groups;
   for (const auto& series : batch.series) {
+    if (series.name.starts_with("dynostatsd.")) {
+      formatSelfMetric(series, staticTags_, groups);
+      continue;
+    }
     const std::string name = metricKey(series.name);
     for (const auto& point : series.points) {
       std::string entry;

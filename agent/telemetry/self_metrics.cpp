@@ -15,6 +15,8 @@ SelfMetricsReporter::SelfMetricsReporter(std::vector<std::string> staticTags, st
 void SelfMetricsReporter::report(const std::vector<SelfMetric>& figures, std::int64_t timestamp,
                                  std::vector<Series>& out) {
   for (const auto& figure : figures) {
+    // A reason-tagged total appears once it is non-zero: each tag set is a billed custom metric.
+    if (figure.monotonic && !figure.tags.empty() && figure.value == 0) continue;
     Series series;
     series.name = "dynostatsd." + figure.name;
     series.interval = intervalSeconds_;

@@ -3,7 +3,8 @@
 // Input: every stage's running totals and gauges (SelfMetric), once per flush.
 // Output: Series named "dynostatsd.<name>", tagged with the metric's tags plus the dyno's static
 // tags; a monotonic total becomes a Count of its increase since the previous flush, a gauge a
-// Gauge. Memory: one remembered total per (name, tags), bounded by the reasons that exist.
+// Gauge. A tagged total (e.g. parse_errors{reason}) is left out while it is zero. Memory: one remembered
+// total per (name, tags), bounded by the reasons that exist.
 #include <cstdint>
 #include <map>
 #include <string>

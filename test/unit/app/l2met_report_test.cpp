@@ -35,13 +35,17 @@ TEST_CASE("series are grouped by tag set, counters shown per interval") {
   batch.series.push_back(series("latency.max", SeriesType::Gauge, 21.5));
   batch.series.push_back(series("page.views", SeriesType::Rate, 0.1, {}, "other-host"));
   batch.series.push_back(series("dynostatsd.datagrams.received", SeriesType::Count, 12));
+  batch.series.push_back(series("dynostatsd.parse_errors", SeriesType::Count, 2, {"reason:no_pipe"}));
+  batch.series.push_back(series("dynostatsd.dropped", SeriesType::Count, 0, {"reason:queue_full"}));
+  batch.series.push_back(series("dynostatsd.contexts.live", SeriesType::Gauge, 0));
   CHECK(report.write(batch) == 4);
   REQUIRE(written.size() == 1);
   CHECK(written[0] ==
         "source=web.1 sample#latency.max=21.5 count#page.views=3 sample#queue.depth=7\n"
         "source=web.1 tags=env:prod,route:/cart count#page.views=2\n"
         "source=web.1 host=other-host count#page.views=1\n"
-        "source=web.1 count#dynostatsd.datagrams.received=12\n");
+        "source=web.1 sample#dynostatsd.contexts.live=0 count#dynostatsd.datagrams.received=12 "
+        "count#dynostatsd.parse_errors.no_pipe=2\n");
 }
 
 TEST_CASE("sketches are summarized; events and service checks get their own lines") {

@@ -19,7 +19,9 @@ struct Recorded {
 
 struct RecordingConsumer : MetricConsumer {
   std::vector<Recorded> samples;
-  void add(const MetricSample& s) override {
+  std::vector<std::int64_t> times;
+  void add(const MetricSample& s, std::int64_t nowSeconds) override {
+    times.push_back(nowSeconds);
     Recorded r{std::string(s.name), s.type, s.values, s.rate, {}, std::string(s.host)};
     for (auto tag : s.tags) r.tags.emplace_back(tag);
     samples.push_back(std::move(r));
@@ -60,6 +62,7 @@ TEST_CASE("metrics are parsed, enriched and handed on; counts are exact") {
   CHECK(consumer.samples[2].values == std::vector<double>{1, 2, 3});
   CHECK(ingestor.stats().datagrams == 1);
   CHECK(ingestor.stats().messages[0] == 3);
+  CHECK(consumer.times == std::vector<std::int64_t>{1700000000, 1700000000, 1700000000});
 }
 
 TEST_CASE("bad messages are counted per reason and do not stop the datagram") {

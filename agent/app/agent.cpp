@@ -1,0 +1,210 @@
+#include "app/agent.h"
+
+#include <signal.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "app/flush_schedule.h"
+#include "forward/forwarder.h"
+
+namespace dynostatsd {
+namespace {
+
+std::string signalName(int signum) {
+  switch (signum) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    default: return std::to_string(signum);
+  }
+}
+
+std::string millisText(double millis) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", millis);
+  return text;
+}
+
+}  // namespace
+
+Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
+    : config_(loaded.config),
+      warnings_(loaded.warnings),
+      logMetricsForced_(loaded.logMetricsForced),
+      startedAtNanos_(startedAtNanos),
+      enricher_(config_.enrich),
+      aggregator_(config_.aggregate, clock_, enricher_.staticTags()),
+      consumer_(aggregator_),
+      ingestor_(enricher_, consumer_, clock_),
+      selfMetrics_(enricher_.staticTags(), enricher_.defaultHost(), config_.aggregate.flushIntervalSeconds) {
+  if (config_.logMetrics) {
+    std::string source = !config_.enrich.dyno.empty()       ? config_.enrich.dyno
+                         : !enricher_.defaultHost().empty() ? enricher_.defaultHost()
+                                                            : std::string("dynostatsd");
+    report_ = std::make_unique<L2metReport>(source, enricher_.staticTags(), enricher_.defaultHost());
+  }
+  if (!config_.forward.apiKey.empty()) {
+    forwarder_ = std::make_unique<forward::Forwarder>(loop_.get(), config_.forward, clock_);
+  }
+}
+
+Agent::~Agent() = default;
+
+bool Agent::openListeners() {
+  ListenerOptions options;
+  options.bufferSize = config_.ingest.bufferSize;
+  options.soRcvbuf = config_.ingest.soRcvbuf;
+  std::string error;
+  if (config_.ingest.udpPort != 0 || config_.ingest.socketPath.empty()) {
+    const std::string host = config_.ingest.nonLocalTraffic ? "0.0.0.0" : config_.ingest.bindHost;
+    udp_ = DatagramListener::openUdp(loop_.get(), host, config_.ingest.udpPort, options, ingestor_, error);
+    if (!udp_) {
+      log::write(log::Level::Error, "app", "msg=\"cannot open the UDP listener\" error=" + log::quote(error));
+      return false;
+    }
+  }
+  if (!config_.ingest.socketPath.empty()) {
+    unix_ = DatagramListener::openUnix(loop_.get(), config_.ingest.socketPath, options, ingestor_, error);
+    if (!unix_) {
+      log::write(log::Level::Error, "app",
+                 "msg=\"cannot open the Unix socket listener\" error=" + log::quote(error));
+      if (udp_) udp_->close();
+      return false;
+    }
+  }
+  return true;
+}
+
+int Agent::run() {
+  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must surface as EPIPE, not kill the agent
+  for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
+  if (!openListeners()) {
+    loop_.close();
+    return 1;
+  }
+  for (int signum : {SIGTERM, SIGINT}) {
+    signals_.push_back(std::make_unique<SignalWatcher>(loop_.get(), signum, [this](int s) { onSignal(s); }));
+  }
+  flushTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onFlushTimer(); });
+  graceTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onGraceOver(); });
+  if (forwarder_) forwarder_->start();
+  scheduleFlush();
+
+  const double startupMillis = static_cast<double>(uv_hrtime() - startedAtNanos_) / 1e6;
+  std::string output = forwarder_ ? (config_.logMetrics ? "datadog+l2met" : "datadog") : "l2met";
+  if (forwarder_) output += " intake=" + log::quote(forward::displayUrl(forwarder_->baseUrl()));
+  std::string ready = "msg=ready udp=" + (udp_ ? udp_->address() : std::string("off"));
+  if (unix_) ready += " socket=" + log::quote(config_.ingest.socketPath);
+  ready += " flush_interval=" + std::to_string(config_.aggregate.flushIntervalSeconds) + "s output=" + output;
+  if (logMetricsForced_) ready += " api_key=none";
+  if (udp_) ready += " rcvbuf=" + std::to_string(udp_->effectiveRcvbuf());
+  ready += " buffer_size=" + std::to_string(config_.ingest.bufferSize) +
+           " version=" DYNOSTATSD_VERSION " startup_ms=" + millisText(startupMillis);
+  log::write(log::Level::Info, "app", ready);
+
+  loop_.run();
+  int rc = loop_.close();
+  if (rc != 0) {
+    log::write(log::Level::Error, "app",
+               "msg=\"event loop not empty at exit\" error=" + log::quote(uv_strerror(rc)));
+  }
+  log::write(log::Level::Info, "app", "msg=stopped flushes=" + std::to_string(flushes_));
+  return 0;
+}
+
+void Agent::scheduleFlush() {
+  flushTimer_->start(static_cast<std::uint64_t>(
+      millisUntilNextFlush(clock_.nowMillis(), config_.aggregate.flushIntervalSeconds)));
+}
+
+void Agent::onFlushTimer() {
+  flush(false);
+  scheduleFlush();
+}
+
+void Agent::onSignal(int signum) {
+  if (phase_ != Phase::Running) {
+    log::write(log::Level::Info, "app", "msg=\"already shutting down\" signal=" + signalName(signum));
+    return;
+  }
+  phase_ = Phase::Grace;
+  log::write(log::Level::Info, "app",
+             "msg=\"shutting down\" signal=" + signalName(signum) +
+                 " grace=" + millisText(config_.shutdownGraceSeconds * 1000) + "ms");
+  graceTimer_->start(static_cast<std::uint64_t>(std::llround(config_.shutdownGraceSeconds * 1000)));
+}
+
+void Agent::onGraceOver() {
+  phase_ = Phase::Draining;
+  for (auto* listener : {udp_.get(), unix_.get()}) {
+    if (listener == nullptr) continue;
+    listener->drain();
+    listener->close();
+  }
+  flushTimer_->close();
+  graceTimer_->close();
+  flush(true);
+  if (forwarder_) {
+    forwarder_->drain([this] { finish(); });
+    return;
+  }
+  finish();
+}
+
+void Agent::finish() {
+  if (phase_ == Phase::Stopped) return;
+  phase_ = Phase::Stopped;
+  for (auto& watcher : signals_) watcher->close();
+  if (forwarder_) forwarder_->close();
+}
+
+void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
+  ingestor_.collectSelfMetrics(out);
+  const AggregatorStats& a = aggregator_.stats();
+  out.push_back({"contexts.live", {}, static_cast<double>(aggregator_.liveContexts()), false});
+  out.push_back({"dropped", {"reason:context_limit"}, static_cast<double>(a.contextLimitDrops), true});
+  out.push_back({"dropped", {"reason:set_member_limit"}, static_cast<double>(a.setMemberLimitDrops), true});
+  out.push_back({"dropped", {"reason:non_finite_value"}, static_cast<double>(a.nonFiniteValues), true});
+  out.push_back({"dropped",
+                 {"reason:timestamp_unsupported_type"},
+                 static_cast<double>(a.timestampedUnsupported),
+                 true});
+  out.push_back({"dropped", {"reason:timestamp_too_old"}, static_cast<double>(a.timestampedTooOld), true});
+  out.push_back({"dropped", {"reason:timestamp_too_new"}, static_cast<double>(a.timestampedTooNew), true});
+  out.push_back(
+      {"dropped", {"reason:timestamp_queue_full"}, static_cast<double>(a.timestampedQueueDrops), true});
+  out.push_back({"samples.invalid_rate", {}, static_cast<double>(a.invalidSampleRate), true});
+  out.push_back({"flush.duration_ms", {}, lastFlushMillis_, false});
+  out.push_back({"memory.rss_bytes", {}, residentBytes(), false});
+  if (report_) out.push_back({"report.write_errors", {}, static_cast<double>(report_->writeErrors()), true});
+  if (forwarder_) forwarder_->collectSelfMetrics(out);
+}
+
+void Agent::flush(bool flushAll) {
+  const std::uint64_t started = uv_hrtime();
+  FlushBatch batch;
+  aggregator_.flush(batch, flushAll);
+  ingestor_.takeQueued(batch);
+  if (config_.selfMetrics) {
+    const std::int64_t interval = config_.aggregate.flushIntervalSeconds;
+    const std::int64_t now = clock_.nowSeconds();
+    // Stamp self-metrics with the bucket just closed (the open one at shutdown).
+    std::int64_t timestamp = now - now % interval - (flushAll ? 0 : interval);
+    std::vector<SelfMetric> figures;
+    collectSelfMetrics(figures);
+    selfMetrics_.report(figures, timestamp, batch.series);
+  }
+  if (report_) report_->write(batch);
+  if (forwarder_) forwarder_->submit(batch);
+  ++flushes_;
+  lastFlushMillis_ = static_cast<double>(uv_hrtime() - started) / 1e6;
+  if (log::enabled(log::Level::Debug)) {
+    log::write(log::Level::Debug, "app",
+               "msg=flushed series=" + std::to_string(batch.series.size()) + " sketches=" +
+                   std::to_string(batch.sketches.size()) + " events=" + std::to_string(batch.events.size()) +
+                   " checks=" + std::to_string(batch.checks.size()) + " final=" +
+                   (flushAll ? "true" : "false") + " duration_ms=" + millisText(lastFlushMillis_));
+  }
+}
+
+}  // namespace dynostatsd

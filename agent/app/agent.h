@@ -1,0 +1,96 @@
+#pragma once
+// Agent: the one place that wires the stages together and owns the process lifecycle.
+// Input: a validated Config. Output: flushes every interval to the l2met report (stdout) and/or
+// the Forwarder, until SIGTERM/SIGINT.
+//
+// Lifecycle (a state machine driven by signals and timers):
+//   Running   sockets bound, `msg=ready` logged, a flush shortly after every bucket boundary.
+//   Grace     first SIGTERM/SIGINT: keep receiving and flushing for shutdownGraceSeconds so the
+//             app's last metrics (sent while it drains) are not lost. Further signals are logged
+//             and ignored.
+//   Draining  read what is still queued in the sockets, close them, flush everything including
+//             the open bucket, then let the Forwarder send its queue (bounded by its deadline).
+//   Stopped   every handle closed; run() returns 0 once uv_loop_close() succeeded.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregate/interval_aggregator.h"
+#include "config/config_loader.h"
+#include "enrich/enricher.h"
+#include "ingest/ingestor.h"
+#include "loop/datagram_listener.h"
+#include "loop/event_loop.h"
+#include "loop/signal_watcher.h"
+#include "loop/timer.h"
+#include "model/clock.h"
+#include "serialize/l2met_report.h"
+#include "telemetry/self_metrics.h"
+
+namespace dynostatsd {
+
+namespace forward {
+class Forwarder;
+}
+
+class Agent {
+ public:
+  // `startedAtNanos`: uv_hrtime() at process start, for the startup_ms figure in the ready line.
+  Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Binds the sockets, runs until shutdown completes. Returns the process exit code: 0 after a
+  // clean shutdown, 1 when a socket could not be opened.
+  int run();
+
+ private:
+  enum class Phase : std::uint8_t { Running, Grace, Draining, Stopped };
+
+  // Feeds the IntervalAggregator from the Ingestor.
+  class AggregatorConsumer final : public MetricConsumer {
+   public:
+    explicit AggregatorConsumer(IntervalAggregator& aggregator) : aggregator_(aggregator) {}
+    void add(const MetricSample& sample, std::int64_t nowSeconds) override {
+      aggregator_.add(sample, nowSeconds);
+    }
+
+   private:
+    IntervalAggregator& aggregator_;
+  };
+
+  bool openListeners();
+  void scheduleFlush();
+  void onFlushTimer();
+  void onSignal(int signum);
+  void onGraceOver();
+  void flush(bool flushAll);
+  void collectSelfMetrics(std::vector<SelfMetric>& out) const;
+  void finish();
+
+  Config config_;
+  std::vector<std::string> warnings_;
+  bool logMetricsForced_;
+  std::uint64_t startedAtNanos_;
+  SystemClock clock_;
+  EventLoop loop_;  // before every handle owner: destroyed after them
+  Enricher enricher_;
+  IntervalAggregator aggregator_;
+  AggregatorConsumer consumer_;
+  Ingestor ingestor_;
+  SelfMetricsReporter selfMetrics_;
+  std::unique_ptr<L2metReport> report_;
+  std::unique_ptr<forward::Forwarder> forwarder_;
+  std::unique_ptr<DatagramListener> udp_;
+  std::unique_ptr<DatagramListener> unix_;
+  std::unique_ptr<Timer> flushTimer_;
+  std::unique_ptr<Timer> graceTimer_;
+  std::vector<std::unique_ptr<SignalWatcher>> signals_;
+  Phase phase_ = Phase::Running;
+  std::uint64_t flushes_ = 0;
+  double lastFlushMillis_ = 0;
+};
+
+}  // namespace dynostatsd

@@ -1,0 +1,241 @@
+"""Start the real dynostatsd binary for end-to-end tests (Debian python3, stdlib only).
+
+    agent = Agent(env={"DYNO": "web.1", "DYNOSTATSD_FLUSH_INTERVAL": "1"}).start()
+    agent.send("page.views:1|c|#env:prod")          # UDP to the port the agent really bound
+    agent.wait_for_metric("count", "page.views", tags="env:prod")
+    rc = agent.stop()                               # SIGTERM, wait, return the exit code
+
+The binary is $DYNOSTATSD_BIN (set by ctest), else build/agent/dynostatsd. The child gets a clean
+environment (PATH, HOME, LANG plus `env`), runs in a fresh temporary directory (so no stray
+./dynostatsd.yml is read) and, unless `env` says otherwise, binds UDP port 0: the real port is read
+from the `msg=ready udp=127.0.0.1:<port>` line, so parallel tests never race for a port.
+stdout and stderr are collected line by line by reader threads.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+READY = re.compile(r"\bmsg=ready\b")
+READY_UDP = re.compile(r"\budp=(\S+):(\d+)\b")
+# An l2met entry: type#name=value
+L2MET_ENTRY = re.compile(r"\b(count|sample|measure|unique)#(\S+?)=(\S+)")
+
+
+def binary():
+    path = os.environ.get("DYNOSTATSD_BIN")
+    if path:
+        return path
+    for candidate in ("build/agent/dynostatsd", "build-app/agent/dynostatsd"):
+        full = os.path.join(REPO, candidate)
+        if os.path.exists(full):
+            return full
+    raise RuntimeError("set DYNOSTATSD_BIN to the built dynostatsd binary")
+
+
+def run_command(args, env=None, stdin=None, timeout=30, cwd=None):
+    """Runs `dynostatsd <args>` to completion with a clean env; returns CompletedProcess (text)."""
+    tmp = None
+    if cwd is None:
+        tmp = tempfile.mkdtemp(prefix="dynostatsd-cmd-")
+        cwd = tmp
+    try:
+        return subprocess.run([binary()] + list(args), env=clean_env(env), input=stdin, capture_output=True,
+                              text=True, timeout=timeout, cwd=cwd)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def clean_env(extra=None):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+           "LANG": "C.UTF-8"}
+    env.update(extra or {})
+    return env
+
+
+def parse_l2met(line):
+    """Splits an l2met line into (prefix fields dict, [(type, name, value)])."""
+    fields = {}
+    entries = []
+    for match in re.finditer(r'(\S+?)=("(?:[^"\\]|\\.)*"|\S*)', line):
+        key, value = match.group(1), match.group(2)
+        if "#" in key:
+            kind, name = key.split("#", 1)
+            entries.append((kind, name, float(value)))
+        else:
+            fields[key] = value.strip('"')
+    return fields, entries
+
+
+class Agent:
+    def __init__(self, env=None, args=None, cwd=None, bin_path=None):
+        self.env = dict(env or {})
+        self.env.setdefault("DD_DOGSTATSD_PORT", "0")
+        self.args = list(args or [])
+        self.bin = bin_path or binary()
+        self.cwd = cwd
+        self._own_cwd = None
+        self.proc = None
+        self.stdout_lines = []
+        self.stderr_lines = []
+        self._lock = threading.Condition()
+        self.udp_host = None
+        self.udp_port = None
+        self.ready_line = None
+        self.ready_ms = None
+        self.returncode = None
+        self._readers = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, timeout=10):
+        if self.cwd is None:
+            self._own_cwd = tempfile.mkdtemp(prefix="dynostatsd-agent-")
+            self.cwd = self._own_cwd
+        started = time.monotonic()
+        self.proc = subprocess.Popen([self.bin, "run"] + self.args, env=clean_env(self.env), cwd=self.cwd,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for stream, sink in ((self.proc.stdout, self.stdout_lines), (self.proc.stderr, self.stderr_lines)):
+            reader = threading.Thread(target=self._read, args=(stream, sink, started), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self.ready_line is None and self.proc.poll() is None and time.monotonic() < deadline:
+                self._lock.wait(0.05)
+        if self.ready_line is None:
+            self.kill()
+            raise RuntimeError("dynostatsd did not log msg=ready:\n" + "\n".join(self.stderr_lines[-20:]))
+        match = READY_UDP.search(self.ready_line)
+        if match:
+            self.udp_host, self.udp_port = match.group(1), int(match.group(2))
+        return self
+
+    def _read(self, stream, sink, started):
+        for raw in stream:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._lock:
+                if sink is self.stderr_lines and self.ready_line is None and READY.search(line):
+                    self.ready_line = line
+                    self.ready_ms = (time.monotonic() - started) * 1000
+                sink.append(line)
+                self._lock.notify_all()
+        with self._lock:
+            self._lock.notify_all()
+
+    def signal(self, signum=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signum)
+
+    def wait(self, timeout=30):
+        """Waits for exit and for the output readers; returns the exit code."""
+        self.returncode = self.proc.wait(timeout)
+        for reader in self._readers:
+            reader.join(5)
+        return self.returncode
+
+    def stop(self, timeout=30):
+        """SIGTERM, then wait for the final flush and exit; returns the exit code."""
+        if self.proc is None:
+            return None
+        self.signal(signal.SIGTERM)
+        try:
+            return self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        finally:
+            self._cleanup()
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._cleanup()
+
+    def _cleanup(self):
+        if self._own_cwd:
+            shutil.rmtree(self._own_cwd, ignore_errors=True)
+            self._own_cwd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.stop()
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(self, payload, host="127.0.0.1"):
+        data = payload.encode() if isinstance(payload, str) else payload
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.sendto(data, (host, self.udp_port))
+
+    def send_unix(self, path, payload):
+        data = payload.encode() if isinstance(payload, str) else payload
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(data, path)
+
+    # -- reading output -------------------------------------------------------------------------
+
+    def stdout(self):
+        with self._lock:
+            return list(self.stdout_lines)
+
+    def stderr(self):
+        with self._lock:
+            return list(self.stderr_lines)
+
+    def wait_until(self, predicate, timeout=10):
+        """Waits until predicate() is truthy (re-checked whenever output arrives); returns it."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                value = predicate()
+                if value or time.monotonic() >= deadline:
+                    return value
+                self._lock.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def entries(self, kind=None, name=None, tags=None):
+        """Every l2met entry printed so far: [(fields, kind, name, value)], filtered.
+
+        `tags` is the exact tags= text of the line ("" for lines without tags=)."""
+        found = []
+        for line in self.stdout_lines:
+            if not line.startswith("source="):
+                continue
+            fields, entries = parse_l2met(line)
+            if tags is not None and fields.get("tags", "") != tags:
+                continue
+            for k, n, v in entries:
+                if (kind is None or k == kind) and (name is None or n == name):
+                    found.append((fields, k, n, v))
+        return found
+
+    def total(self, name, tags=""):
+        """Sum of every count# entry for `name` on lines with exactly these tags."""
+        with self._lock:
+            return sum(v for _, _, _, v in self.entries("count", name, tags))
+
+    def samples(self, name, tags=""):
+        with self._lock:
+            return [v for _, _, _, v in self.entries("sample", name, tags)]
+
+    def wait_for_metric(self, kind, name, tags="", timeout=10):
+        return self.wait_until(lambda: self.entries(kind, name, tags), timeout)
+
+    def wait_for_stderr(self, pattern, timeout=10):
+        regex = re.compile(pattern)
+        return self.wait_until(lambda: [l for l in self.stderr_lines if regex.search(l)], timeout)

@@ -40,6 +40,18 @@ def cpuSeconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def cpuSecondsPrecise(pid):
+    """On-CPU time of every thread from /proc/<pid>/task/*/schedstat (nanoseconds, no tick rounding)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9
+
+
 def procStatusKb(pid, key):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -154,6 +166,7 @@ class Dynostatsd(Server):
         self.flushInterval = flushInterval
         self.extraEnv = extraEnv or {}
         self.stderrLines = []
+        self.selfStartupMs = None
         self.readyEvent = threading.Event()
 
     def start(self):
@@ -178,6 +191,8 @@ class Dynostatsd(Server):
         for line in self.proc.stderr:
             if self.readyMs is None and self.READY.search(line):
                 self.readyMs = (time.monotonic() - started) * 1000
+                own = re.search(r"\bstartup_ms=([0-9.]+)", line)
+                self.selfStartupMs = float(own.group(1)) if own else None
                 self.readyEvent.set()
             self.stderrLines.append(line.rstrip("\n"))
         self.readyEvent.set()
@@ -222,16 +237,56 @@ class Dynostatsd(Server):
         values = self.selfMetric(samples, "flush", "duration")
         return max(values) if values else None
 
-    def flushMsFromLog(self):
-        """Largest flush duration the agent logged (logfmt duration_ms / took_ms on a flush line)."""
-        best = None
+    def largestFlush(self):
+        """(series, duration ms) of the flush with the most series, from the debug `msg=flushed` lines."""
+        best = (None, None)
         for line in self.stderrLines:
-            if "flush" not in line:
+            if "msg=flushed" not in line:
                 continue
-            match = re.search(r"\b(?:duration_ms|flush_ms|took_ms)=([0-9.]+)", line)
-            if match:
-                best = max(best or 0.0, float(match.group(1)))
+            series = re.search(r"\bseries=(\d+)", line)
+            duration = re.search(r"\bduration_ms=([0-9.]+)", line)
+            if series and duration and (best[0] is None or int(series.group(1)) > best[0]):
+                best = (int(series.group(1)), float(duration.group(1)))
         return best
+
+
+class IntakeSink:
+    """A stand-in for the Datadog intake that accepts every request (202) and keeps only counts,
+    so dynostatsd's flush runs its real serialize + compress + send path at no cost to the host."""
+
+    def __init__(self):
+        import http.server
+
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                sink.requests += 1
+                sink.bytes += length
+                self.send_response(202)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = 0
+        self.bytes = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class EtsyStatsd(Server):
@@ -387,7 +442,7 @@ class Bench:
         try:
             server.start()
             time.sleep(0.1)
-            cpu0 = cpuSeconds(server.pid)
+            cpu0, precise0 = cpuSeconds(server.pid), cpuSecondsPrecise(server.pid)
             sock0 = udpSocket(server.port)
             granted = socketRcvbuf(server.port)
             perf = None
@@ -401,7 +456,7 @@ class Bench:
                                 runDir if check else None)
             drained = server.waitDrained()
             t1 = time.monotonic()
-            cpu1 = cpuSeconds(server.pid)
+            cpu1, precise1 = cpuSeconds(server.pid), cpuSecondsPrecise(server.pid)
             sock1 = udpSocket(server.port)
             if perf:
                 perf.send_signal(signal.SIGINT)
@@ -417,9 +472,12 @@ class Bench:
             "send_seconds": sent["seconds"], "lines_counted": counted,
             "loss": None if counted is None else 1 - counted / sent["lines"],
             "cpu_seconds": cpu, "wall_seconds": t1 - t0, "cpu_percent": 100 * cpu / (t1 - t0),
+            "cpu_seconds_schedstat": precise1 - precise0,
+            "cpu_percent_schedstat": 100 * (precise1 - precise0) / (t1 - t0),
             "lines_per_cpu_second": (counted / cpu) if counted and cpu > 0 else None,
             "vmhwm_mb": hwm / 1024, "vmrss_mb": rss / 1024, "kernel_drops": sock1[1] - sock0[1],
             "rcvbuf_granted": granted, "drained": drained, "ready_ms": server.readyMs,
+            "loadavg1": float(loadAverage().split()[0]),
         }
         if check and target == "dynostatsd":
             row["counter_sums_exact"] = self.checkSums(runDir, extra.get("counts", {}))
@@ -439,11 +497,22 @@ class Bench:
     # Idle RSS, RSS with N live contexts, start-to-ready, flush duration for N series.
     def memoryRun(self, target, rep, contexts, flushInterval):
         runDir = self.newRunDir(f"mem{contexts}", target, rep)
-        server = self.makeServer(target, runDir, self.args.rcvbuf, flushInterval)
+        sink = None
+        if target == "dynostatsd":
+            # Production mode: an API key, so each flush is serialized, compressed and sent.
+            sink = IntakeSink()
+            server = Dynostatsd(runDir, self.args.agent, self.args.rcvbuf, flushInterval, {
+                "DD_API_KEY": "bench0000000000000000000000000000", "DD_DD_URL": sink.url,
+                "DYNOSTATSD_VALIDATE_API_KEY": "false", "DD_LOG_LEVEL": "debug"})
+        else:
+            server = self.makeServer(target, runDir, self.args.rcvbuf, flushInterval)
         try:
             server.start()
             time.sleep(0.5)
-            row = {"ready_ms": server.readyMs, "idle_rss_mb": procStatusKb(server.pid, "VmRSS") / 1024}
+            row = {"ready_ms": server.readyMs, "idle_rss_mb": procStatusKb(server.pid, "VmRSS") / 1024,
+                   "idle_rss_anon_mb": procStatusKb(server.pid, "RssAnon") / 1024,
+                   "idle_rss_file_mb": procStatusKb(server.pid, "RssFile") / 1024,
+                   "self_startup_ms": getattr(server, "selfStartupMs", None)}
             perDatagram = 20
             sent = self.loadgen(server.port, ["--lines", str(contexts), "--names", str(contexts), "--tags", "3",
                                               "--per-datagram", str(perDatagram), "--rate", "4000"],
@@ -451,20 +520,24 @@ class Bench:
             server.waitDrained()
             row["contexts_sent"] = sent["lines"]
             row["rss_mb"] = procStatusKb(server.pid, "VmRSS") / 1024
+            row["rss_anon_mb"] = procStatusKb(server.pid, "RssAnon") / 1024
             # Two flush intervals: the one holding the contexts, and the next that reports its duration.
             time.sleep(2 * flushInterval + 0.5)
             row["vmhwm_mb"] = procStatusKb(server.pid, "VmHWM") / 1024
             if isinstance(server, EtsyStatsd):
                 row["flush_ms"] = server.flushMs()
+                row["flush_series"] = server.stats().get("bench.series_last")
                 row["lines_counted"] = server.linesCounted()
                 server.stop()
                 writeSysctl("net.core.rmem_default", self.rmemDefaultFound)
             else:
-                counts, samples = server.stop()
-                row["flush_ms"] = server.flushMs(samples) or server.flushMsFromLog()
-                row["lines_counted"] = server.linesCounted(counts)
+                server.stop()
+                row["flush_series"], row["flush_ms"] = server.largestFlush()
+                row["intake_requests"], row["intake_bytes"] = sink.requests, sink.bytes
         finally:
             server.kill()
+            if sink:
+                sink.stop()
         return row
 
     def repeat(self, key, target, fn):
@@ -536,7 +609,8 @@ class Bench:
             writeSysctl("net.core.rmem_max", self.rmemMaxFound)
 
 
-SHOW = {"lines_sent", "lines_counted", "loss", "cpu_seconds", "cpu_percent", "lines_per_cpu_second", "vmhwm_mb",
+SHOW = {"lines_sent", "lines_counted", "loss", "cpu_seconds", "cpu_percent", "cpu_percent_schedstat", "idle_rss_anon_mb",
+        "rss_anon_mb", "self_startup_ms", "flush_series", "lines_per_cpu_second", "vmhwm_mb",
         "kernel_drops", "idle_rss_mb", "rss_mb", "ready_ms", "flush_ms", "counter_sums_exact", "errors"}
 
 

@@ -53,6 +53,12 @@ TEST_CASE("parseGoFloat accepts what Go's ParseFloat accepts, with the same valu
       {"1e-400", 0.0},
       {"-1e-400", -0.0},
       {"0e99999", 0.0},
+      {"1e-99999999999999999999", 0.0},
+      {"0x1p-1075", 0.0},
+      {"0x1.8p-1075", 4.9406564584124654e-324},
+      {"2.4703282292062328e-324", 4.9406564584124654e-324},
+      {"1.7976931348623158e308", 1.7976931348623157e308},
+      {"1.11111111111111111111111111111111111111111111", 1.1111111111111112},
       {"1_000", 1000.0},
       {"1_0.2_5", 10.25},
       {"1e1_0", 1e10},
@@ -97,7 +103,8 @@ TEST_CASE("parseGoFloat rejects what Go's ParseFloat rejects") {
     CHECK(parseGoFloat(input, value) == NumberStatus::Syntax);
     CHECK(value == 7);
   }
-  for (const char* input : {"1e400", "-1e400", "1.7976931348623159e308", "0x1p1024", "1_0e400"}) {
+  for (const char* input : {"1e400", "-1e400", "1.7976931348623159e308", "0x1p1024", "1_0e400",
+                            "1e99999999999999999999", "0x1p99999999999", "0x1.fffffffffffff8p1023"}) {
     INFO("input " << input);
     double value = 7;
     CHECK(parseGoFloat(input, value) == NumberStatus::Range);

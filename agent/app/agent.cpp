@@ -55,7 +55,7 @@ bool Agent::openListeners() {
   options.bufferSize = config_.ingest.bufferSize;
   options.soRcvbuf = config_.ingest.soRcvbuf;
   std::string error;
-  if (config_.ingest.udpPort != 0 || config_.ingest.socketPath.empty()) {
+  if (config_.ingest.udpPort != 0) {
     const std::string host = config_.ingest.nonLocalTraffic ? "0.0.0.0" : config_.ingest.bindHost;
     udp_ = DatagramListener::openUdp(loop_.get(), host, config_.ingest.udpPort, options, ingestor_, error);
     if (!udp_) {

@@ -625,6 +625,15 @@ bool loadConfig(const ConfigInputs& inputs, LoadedConfig& out, ConfigError& erro
       return false;
     }
   }
+  if (out.config.ingest.udpPort == 0 && out.config.ingest.socketPath.empty()) {
+    error.setting = "dogstatsd_port";
+    error.source = out.sources["dogstatsd_port"];
+    error.origin = error.source == ConfigSource::Env   ? "DD_DOGSTATSD_PORT"
+                   : error.source == ConfigSource::Cli ? "--port"
+                                                       : out.configFile;
+    error.message = "0 disables UDP, and dogstatsd_socket is empty: nothing would receive metrics";
+    return false;
+  }
   if (out.config.forward.apiKey.empty() && !out.config.logMetrics) {
     out.config.logMetrics = true;
     out.logMetricsForced = true;

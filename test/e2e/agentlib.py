@@ -7,8 +7,8 @@
 
 The binary is $DYNOSTATSD_BIN (set by ctest), else build/agent/dynostatsd. The child gets a clean
 environment (PATH, HOME, LANG plus `env`), runs in a fresh temporary directory (so no stray
-./dynostatsd.yml is read) and, unless `env` says otherwise, binds UDP port 0: the real port is read
-from the `msg=ready udp=127.0.0.1:<port>` line, so parallel tests never race for a port.
+./dynostatsd.yml is read) and, unless `env` sets DD_DOGSTATSD_PORT, listenson a free UDP port it picks (start() retries with another port if that one got taken meanwhile).
+The real address is read back from the `msg=ready udp=127.0.0.1:<port>` line.
 stdout and stderr are collected line by line by reader threads.
 """
 
@@ -77,13 +77,26 @@ def parse_l2met(line):
     return fields, entries
 
 
+class PortTaken(Exception):
+    pass
+
+
+def free_udp_port():
+    """A UDP port that was free a moment ago (the agent binds it right after; start() retries)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class Agent:
     def __init__(self, env=None, args=None, cwd=None, bin_path=None):
         self.env = dict(env or {})
-        self.env.setdefault("DD_DOGSTATSD_PORT", "0")
+        self._pick_port = "DD_DOGSTATSD_PORT" not in self.env and not any(
+            a == "--port" or a.startswith("--port=") for a in (args or []))
         self.args = list(args or [])
         self.bin = bin_path or binary()
         self.cwd = cwd
+        self._given_cwd = cwd
         self._own_cwd = None
         self.proc = None
         self.stdout_lines = []
@@ -98,7 +111,22 @@ class Agent:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self, timeout=10):
+    def start(self, timeout=10, attempts=3):
+        """Starts the agent and waits for its ready line; retries when the picked port got taken."""
+        for attempt in range(attempts):
+            if self._pick_port:
+                self.env["DD_DOGSTATSD_PORT"] = str(free_udp_port())
+            try:
+                return self._start_once(timeout)
+            except PortTaken:
+                if attempt + 1 == attempts:
+                    raise
+        return self
+
+    def _start_once(self, timeout):
+        self.stdout_lines, self.stderr_lines, self._readers = [], [], []
+        self.ready_line = None
+        self.cwd = self._given_cwd
         if self.cwd is None:
             self._own_cwd = tempfile.mkdtemp(prefix="dynostatsd-agent-")
             self.cwd = self._own_cwd
@@ -115,6 +143,8 @@ class Agent:
                 self._lock.wait(0.05)
         if self.ready_line is None:
             self.kill()
+            if self._pick_port and any("Address already in use" in l for l in self.stderr_lines):
+                raise PortTaken()
             raise RuntimeError("dynostatsd did not log msg=ready:\n" + "\n".join(self.stderr_lines[-20:]))
         match = READY_UDP.search(self.ready_line)
         if match:
@@ -140,9 +170,15 @@ class Agent:
     def wait(self, timeout=30):
         """Waits for exit and for the output readers; returns the exit code."""
         self.returncode = self.proc.wait(timeout)
+        self._close_pipes()
+        return self.returncode
+
+    def _close_pipes(self):
         for reader in self._readers:
             reader.join(5)
-        return self.returncode
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
 
     def stop(self, timeout=30):
         """SIGTERM, then wait for the final flush and exit; returns the exit code."""
@@ -161,6 +197,8 @@ class Agent:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc:
+            self._close_pipes()
         self._cleanup()
 
     def _cleanup(self):

@@ -176,6 +176,19 @@ TEST_CASE("invalid values name the setting and the source") {
   }
 }
 
+TEST_CASE("UDP off without a socket is an error; with a socket it is fine") {
+  Fixture f;
+  f.env["DD_DOGSTATSD_PORT"] = "0";
+  LoadedConfig loaded;
+  ConfigError error;
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.setting == "dogstatsd_port");
+  CHECK(error.origin == "DD_DOGSTATSD_PORT");
+  f.env["DD_DOGSTATSD_SOCKET"] = "/tmp/dsd.socket";
+  REQUIRE(loadConfig(f.inputs, loaded, error));
+  CHECK(loaded.config.ingest.udpPort == 0);
+}
+
 TEST_CASE("an invalid cli value is blamed on the flag") {
   Fixture f;
   f.inputs.cli["dogstatsd_port"] = "-1";

@@ -217,3 +217,20 @@ TEST_CASE("owners destroyed while open still free their handles in close callbac
   }
   CHECK(loop.close() == 0);
 }
+
+TEST_CASE("drain() reads what is queued in the socket without running the loop") {
+  EventLoop loop;
+  RecordingSink sink;
+  std::string error;
+  auto listener = DatagramListener::openUdp(loop.get(), "127.0.0.1", 0, {}, sink, error);
+  REQUIRE(listener != nullptr);
+  sink.listener = listener.get();
+  sink.expected = 1000;  // never reached: the test closes
+  for (int i = 0; i < 70; ++i) sendUdp(listener->localPort(), "d:" + std::to_string(i) + "|c");
+  listener->drain();
+  CHECK(sink.datagrams.size() == 70);
+  CHECK(sink.datagrams.back() == "d:69|c");
+  listener->close();
+  CHECK(listener->stats().datagrams == 70);  // readable after close
+  CHECK(loop.close() == 0);
+}

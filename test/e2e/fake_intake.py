@@ -391,15 +391,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
+    def _target(self):
+        """The request path, and whether it came in proxy (absolute-URI) form."""
+        target = self.path
+        proxied = target.startswith(("http://", "https://"))
+        if proxied:
+            rest = target.split("://", 1)[1]
+            target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+        return target.split("?", 1)[0], proxied
+
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
+        path, proxied = self._target()
         if path == "/_requests":
             self._send(200, self.server.intake.records())
             return
-        self.server.intake._handle(self, "GET", path, b"")
+        self.server.intake._handle(self, "GET", path, b"", proxied)
 
     def do_POST(self):
-        path = self.path.split("?", 1)[0]
+        path, proxied = self._target()
         try:
             body = self._read_body()
         except (ValueError, OSError):
@@ -408,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_control":
             self.server.intake._control(self, body)
             return
-        self.server.intake._handle(self, "POST", path, body)
+        self.server.intake._handle(self, "POST", path, body, proxied)
 
 
 class FakeIntake:
@@ -576,7 +585,7 @@ class FakeIntake:
 
     # -- request handling ----------------------------------------------------------------------
 
-    def _handle(self, handler, method, path, body):
+    def _handle(self, handler, method, path, body, proxied=False):
         headers = handler.headers
         key = headers.get("DD-API-KEY")
         record = {
@@ -590,6 +599,7 @@ class FakeIntake:
                 "api_key_present": bool(key),
             },
             "body_bytes": len(body),
+            "proxied": proxied,  # arrived as an HTTP proxy request (absolute URI)
         }
         fault_status, delay = self._take_fault(path)
         if delay:

@@ -54,7 +54,9 @@ class DDSketch {
   // [min, max]: the histogram rule "first sample whose cumulative weight > rank" on bins.
   double valueAtRank(double rank) const;
   // Approximate heap use, for tests and memory accounting.
-  std::size_t memoryBytes() const { return (bins_.capacity() + pending_.capacity()) * sizeof(Bin); }
+  std::size_t memoryBytes() const {
+    return (bins_.capacity() + pending_.capacity() + scratch_.capacity()) * sizeof(Bin);
+  }
 
  private:
   static constexpr std::size_t kPendingLimit = 256;

@@ -82,8 +82,7 @@ class IntervalAggregator {
   Context* findOrCreate(std::uint64_t key, const MetricSample& sample, Family family);
   Bucket& bucketFor(Context& context, std::int64_t start);
   void addTimestamped(const MetricSample& sample, std::int64_t nowSeconds);
-  void flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd, bool flushAll,
-                    FlushBatch& out);
+  void flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd, FlushBatch& out);
   void flushTimestamped(FlushBatch& out);
   void releaseBucket(Bucket& bucket);
   void rebuildIndex();

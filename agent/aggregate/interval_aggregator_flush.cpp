@@ -39,7 +39,7 @@ void IntervalAggregator::flush(FlushBatch& out, bool flushAll) {
   for (std::uint32_t slot = 0; slot < contexts_.size(); ++slot) {
     Context& context = contexts_[slot];
     if (context.key == 0) continue;
-    flushContext(context, cutoff, zeroFillEnd, flushAll, out);
+    flushContext(context, cutoff, zeroFillEnd, out);
     if (!context.buckets.empty()) continue;
     std::int64_t idleLimit = config_.contextExpirySeconds;
     if (context.family == Family::Counter) {
@@ -60,7 +60,7 @@ void IntervalAggregator::flush(FlushBatch& out, bool flushAll) {
 }
 
 void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd,
-                                      bool flushAll, FlushBatch& out) {
+                                      FlushBatch& out) {
   std::size_t closed = 0;
   while (closed < context.buckets.size() && context.buckets[closed].start < cutoff) ++closed;
   const auto interval = static_cast<double>(interval_);
@@ -152,7 +152,6 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
       break;
     }
   }
-  (void)flushAll;
   for (std::size_t i = 0; i < closed; ++i) releaseBucket(context.buckets[i]);
   context.buckets.erase(context.buckets.begin(),
                         context.buckets.begin() + static_cast<std::ptrdiff_t>(closed));
@@ -160,7 +159,7 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
 
 void IntervalAggregator::releaseBucket(Bucket& bucket) {
   if (bucket.members) {
-    if (bucket.members->capacity() <= Pools::kMaxPooledSetSlots) {
+    if (bucket.members->capacity() * 16 <= Pools::kMaxPooledBytes) {
       bucket.members->clear();
       recycle(pools_->sets, std::move(bucket.members), Pools::kLimit);
     }
@@ -168,14 +167,14 @@ void IntervalAggregator::releaseBucket(Bucket& bucket) {
   }
   if (bucket.histogram) {
     bucket.histogram->clear(exactBudget_);
-    if (bucket.histogram->memoryBytes() <= HistogramAccumulator::kExactLimit * 16) {
+    if (bucket.histogram->memoryBytes() <= Pools::kMaxPooledBytes) {
       recycle(pools_->histograms, std::move(bucket.histogram), Pools::kLimit);
     }
     bucket.histogram.reset();
   }
   if (bucket.sketch) {
     bucket.sketch->clear();
-    if (bucket.sketch->memoryBytes() <= 64 * 1024)
+    if (bucket.sketch->memoryBytes() <= Pools::kMaxPooledBytes)
       recycle(pools_->sketches, std::move(bucket.sketch), Pools::kLimit);
     bucket.sketch.reset();
   }

@@ -35,9 +35,11 @@ struct IntervalAggregator::Context {
 };
 
 // Emptied per-bucket objects kept for the next bucket, so steady state does not allocate.
+// Bounded: at most kLimit objects per kind, each holding at most kMaxPooledBytes of capacity
+// (larger ones are freed), so each pool keeps at most 1 MiB.
 struct IntervalAggregator::Pools {
-  static constexpr std::size_t kLimit = 1024;
-  static constexpr std::size_t kMaxPooledSetSlots = 4096;
+  static constexpr std::size_t kLimit = 128;
+  static constexpr std::size_t kMaxPooledBytes = 8192;
   std::vector<std::unique_ptr<KeyIndex>> sets;
   std::vector<std::unique_ptr<HistogramAccumulator>> histograms;
   std::vector<std::unique_ptr<DDSketch>> sketches;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
+#include <random>
 
 namespace dynostatsd {
 namespace {
@@ -415,6 +416,50 @@ TEST_CASE("distribution: one sketch per bucket and context, weight = truncated 1
   CHECK(s.points[1].keys == std::vector<std::int32_t>{-1338});
   CHECK(s.points[1].count == 1);
   CHECK(f.aggregator.stats().nonFiniteValues == 1);
+}
+
+TEST_CASE("random stream: counter totals are conserved, points ordered, contexts bounded") {
+  AggregateConfig config;
+  config.maxContexts = 50;
+  Fixture f(config);
+  std::mt19937 random(12345);
+  const std::vector<std::string_view> names{"a", "b", "c", "d", "e", "f", "g", "h"};
+  const std::vector<std::string_view> tags{"t:1", "t:2", "t:3", "u:x", "u:y"};
+  std::map<std::string, double> sent;  // per name: sum of values that were accepted
+  std::map<std::string, double> seen;  // per name: sum of point * interval
+  std::int64_t now = kT0;
+  auto collect = [&](const FlushBatch& batch) {
+    for (const auto& s : batch.series) {
+      REQUIRE(s.type == SeriesType::Rate);
+      for (std::size_t i = 1; i < s.points.size(); ++i)
+        CHECK(s.points[i - 1].timestamp < s.points[i].timestamp);
+      for (const auto& p : s.points) seen[s.name] += p.value * 10;
+    }
+  };
+  for (int step = 0; step < 20000; ++step) {
+    now += random() % 3 == 0 ? 1 : 0;
+    f.clock.setSeconds(now);
+    std::vector<std::string_view> sampleTags;
+    for (int k = random() % 4; k > 0; --k) sampleTags.push_back(tags[random() % tags.size()]);
+    const auto name = names[random() % names.size()];
+    const double value = double(random() % 100);
+    const auto before = f.aggregator.stats().contextLimitDrops;
+    f.aggregator.add(sample(name, MetricType::Counter, {value}, sampleTags));
+    if (f.aggregator.stats().contextLimitDrops == before) sent[std::string(name)] += value;
+    CHECK(f.aggregator.liveContexts() <= 50);
+    if (random() % 500 == 0) {
+      FlushBatch batch;
+      f.aggregator.flush(batch, false);
+      collect(batch);
+    }
+  }
+  collect(f.flushAt(now + 1, true));
+  CHECK(f.aggregator.stats().contextLimitDrops > 0);  // the stream did hit the bound ...
+  CHECK(f.aggregator.stats().contextsExpired > 0);    // ... and contexts came and went
+  for (const auto& [name, total] : sent) {
+    INFO(name);
+    CHECK(seen[name] == Approx(total));
+  }
 }
 
 }  // namespace

@@ -60,6 +60,18 @@ def procStatusKb(pid, key):
     return 0
 
 
+def pssKb(pid):
+    """Proportional set size (shared library pages divided among the processes mapping them)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def udpSocket(port):
     """(rx_queue bytes, drops) of the IPv4 UDP socket bound to 127.0.0.1:<port> or 0.0.0.0:<port>."""
     wanted = f":{port:04X}"
@@ -512,6 +524,7 @@ class Bench:
             row = {"ready_ms": server.readyMs, "idle_rss_mb": procStatusKb(server.pid, "VmRSS") / 1024,
                    "idle_rss_anon_mb": procStatusKb(server.pid, "RssAnon") / 1024,
                    "idle_rss_file_mb": procStatusKb(server.pid, "RssFile") / 1024,
+                   "idle_pss_mb": pssKb(server.pid) / 1024,
                    "self_startup_ms": getattr(server, "selfStartupMs", None)}
             perDatagram = 20
             sent = self.loadgen(server.port, ["--lines", str(contexts), "--names", str(contexts), "--tags", "3",
@@ -521,6 +534,7 @@ class Bench:
             row["contexts_sent"] = sent["lines"]
             row["rss_mb"] = procStatusKb(server.pid, "VmRSS") / 1024
             row["rss_anon_mb"] = procStatusKb(server.pid, "RssAnon") / 1024
+            row["pss_mb"] = pssKb(server.pid) / 1024
             # Two flush intervals: the one holding the contexts, and the next that reports its duration.
             time.sleep(2 * flushInterval + 0.5)
             row["vmhwm_mb"] = procStatusKb(server.pid, "VmHWM") / 1024
@@ -577,6 +591,14 @@ class Bench:
                     self.repeat("4-10k", target, lambda rep, t=target: self.loadRun(
                         "4-10k", t, rep, ["--rate", "10000", "--duration", str(a.duration), "--names", "1000",
                                          "--tags", "3"], MIXED, a.rcvbuf))
+                if "7" in scenarios and t_is_ours(target):
+                    # What-if: the same rates arriving in 2 ms bursts, i.e. what a receiver that
+                    # drains the socket every 2 ms (instead of waking per datagram) would pay.
+                    for rate in (10000, 50000):
+                        self.repeat(f"7-{rate // 1000}k-burst2ms", target, lambda rep, t=target, r=rate: self.loadRun(
+                            f"7-{r // 1000}k-burst2ms", t, rep, ["--rate", str(r), "--duration", str(a.duration),
+                                                                 "--names", "1000", "--tags", "3", "--tick-us", "2000"],
+                            MIXED, a.rcvbuf))
                 if "5" in scenarios:
                     for contexts in (10000, 100000):
                         self.repeat(f"5-ctx{contexts // 1000}k", target, lambda rep, t=target, n=contexts:
@@ -609,7 +631,11 @@ class Bench:
             writeSysctl("net.core.rmem_max", self.rmemMaxFound)
 
 
-SHOW = {"lines_sent", "lines_counted", "loss", "cpu_seconds", "cpu_percent", "cpu_percent_schedstat", "idle_rss_anon_mb",
+def t_is_ours(target):
+    return target == "dynostatsd"
+
+
+SHOW = {"idle_pss_mb", "pss_mb", "lines_sent", "lines_counted", "loss", "cpu_seconds", "cpu_percent", "cpu_percent_schedstat", "idle_rss_anon_mb",
         "rss_anon_mb", "self_startup_ms", "flush_series", "lines_per_cpu_second", "vmhwm_mb",
         "kernel_drops", "idle_rss_mb", "rss_mb", "ready_ms", "flush_ms", "counter_sums_exact", "errors"}
 
@@ -675,11 +701,19 @@ TABLE = [
     ("10,000 datagrams/s for 10 s: CPU % of one core", "4-10k", "cpu_percent", "<= 3 %", "pct1", True,
      lambda v: v <= 3),
     ("Idle RSS (MB)", "5-ctx10k", "idle_rss_mb", "<= 4", "mb", True, lambda v: v <= 4),
+    ("  idle: anonymous (private) part of RSS (MB)", "5-ctx10k", "idle_rss_anon_mb", "-", "mb", True, None),
+    ("  idle: PSS (MB)", "5-ctx10k", "idle_pss_mb", "-", "mb", True, None),
+    ("RSS with 10 k live contexts (MB, after ingest)", "5-ctx10k", "rss_mb", "-", "mb", True, None),
     ("RSS with 10 k live contexts (MB, peak)", "5-ctx10k", "vmhwm_mb", "<= 16", "mb", True, lambda v: v <= 16),
+    ("RSS with 100 k live contexts (MB, after ingest)", "5-ctx100k", "rss_mb", "-", "mb", True, None),
     ("RSS with 100 k live contexts (MB, peak)", "5-ctx100k", "vmhwm_mb", "<= 96", "mb", True, lambda v: v <= 96),
     ("Start to ready (ms)", "5-ctx10k", "ready_ms", "<= 20", "ms", True, lambda v: v <= 20),
     ("Flush of 10 k series (ms)", "5-ctx10k", "flush_ms", "-", "ms", True, None),
     ("Flush of 100 k series (ms)", "5-ctx100k", "flush_ms", "<= 150", "ms", True, lambda v: v <= 150),
+    ("What-if: 10,000 datagrams/s arriving in 2 ms bursts: CPU %", "7-10k-burst2ms", "cpu_percent", "-", "pct1",
+     True, None),
+    ("What-if: 50,000 datagrams/s arriving in 2 ms bursts: CPU %", "7-50k-burst2ms", "cpu_percent", "-", "pct1",
+     True, None),
 ]
 
 

@@ -6,7 +6,7 @@
 # against both servers several times and prints the table of medians (bench/out/results.md).
 #
 # Knobs (environment): BENCH_BUILD (build dir, default build-bench), BENCH_REPEATS (default 3),
-# BENCH_SCENARIOS (default 1,2,3,4,5), BENCH_TARGETS (default dynostatsd,etsy-statsd),
+# BENCH_SCENARIOS (default 1,2,3,4,5; 7 = the 2 ms-burst what-if), BENCH_TARGETS (default dynostatsd,etsy-statsd),
 # BENCH_PROFILE=1 (perf-record dynostatsd during scenario 2; report in bench/out/perf.txt),
 # BENCH_OUT (default bench/out). Loopback traffic only; every count and duration is bounded.
 set -euo pipefail
@@ -21,8 +21,13 @@ readonly peers=bench/.peers
 
 bench::build() {
   echo "-----> Building dynostatsd and loadgen (Release) in ${build}"
-  cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "${build}" -j 2 --target dynostatsd loadgen >/dev/null
+  mkdir -p "${out}"
+  if ! { cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build "${build}" -j 2 --target dynostatsd loadgen; } >"${out}/build.log" 2>&1; then
+    tail -30 "${out}/build.log" >&2
+    echo " !     Build failed (full log: ${out}/build.log)" >&2
+    return 1
+  fi
 }
 
 # Etsy statsd from npm, once; the benchmark still runs (ours only) when npm is unavailable.

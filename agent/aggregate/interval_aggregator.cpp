@@ -185,19 +185,34 @@ IntervalAggregator::Context* IntervalAggregator::findOrCreate(std::uint64_t key,
   context.lastSeen = 0;
   context.lastSampleBucket = INT64_MIN;
   context.nextFlushBucket = INT64_MIN;
-  context.buckets.clear();
+  context.head = Bucket{};
+  context.older.clear();
   index_.insert(key, slot);
   ++liveContexts_;
+  ++liveByFamily_[static_cast<std::size_t>(family)];
   return &context;
 }
 
 IntervalAggregator::Bucket& IntervalAggregator::bucketFor(Context& context, std::int64_t start) {
-  auto& buckets = context.buckets;
-  if (!buckets.empty() && buckets.back().start == start) return buckets.back();
-  auto position = buckets.end();
-  while (position != buckets.begin() && std::prev(position)->start > start) --position;
-  if (position != buckets.begin() && std::prev(position)->start == start) return *std::prev(position);
-  auto inserted = buckets.emplace(position);
+  Bucket& head = context.head;
+  if (head.start == start) return head;
+  if (head.start == Bucket::kNone) {
+    head.start = start;
+    return head;
+  }
+  if (start > head.start) {  // the interval moved on before the flush took the old bucket
+    context.older.push_back(std::move(head));
+    head = Bucket{};
+    head.start = start;
+    return head;
+  }
+  // Older than the head: only when the wall clock stepped back.
+  auto& older = context.older;
+  auto position =
+      std::lower_bound(older.begin(), older.end(), start,
+                       [](const Bucket& bucket, std::int64_t value) { return bucket.start < value; });
+  if (position != older.end() && position->start == start) return *position;
+  auto inserted = older.emplace(position);
   inserted->start = start;
   return *inserted;
 }

@@ -60,6 +60,11 @@ class IntervalAggregator {
   // out.sketches (appending), zero-fills counters, expires contexts, emits queued |T points.
   // flushAll (shutdown) also flushes the open bucket.
   void flush(FlushBatch& out, bool flushAll);
+  // The same flush in slices, to bound the memory of a big flush: appends at most ~maxItems
+  // series + sketches (a histogram's outputs are never split), returns true when the flush cycle
+  // is complete. Serialize and clear `out` between calls; samples may be added in between (they
+  // land in the open bucket). A flushAll call upgrades a cycle that is under way.
+  bool flushSome(FlushBatch& out, bool flushAll, std::size_t maxItems);
 
   std::size_t liveContexts() const { return liveContexts_; }
   const AggregatorStats& stats() const { return stats_; }
@@ -84,6 +89,7 @@ class IntervalAggregator {
   void addTimestamped(const MetricSample& sample, std::int64_t nowSeconds);
   void flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd, FlushBatch& out);
   void flushTimestamped(FlushBatch& out);
+  void expireContexts(std::int64_t now);
   void releaseBucket(Bucket& bucket);
   void rebuildIndex();
   Series makeSeries(std::string_view identity, std::string_view suffix, SeriesType type) const;
@@ -106,8 +112,16 @@ class IntervalAggregator {
   std::vector<Context> contexts_;
   std::vector<std::uint32_t> freeSlots_;
   std::size_t liveContexts_ = 0;
+  std::size_t liveByFamily_[5] = {};  // indexed by Family, to reserve the flush output once
   std::unique_ptr<Pools> pools_;
   std::size_t exactBudget_ = kExactSampleBudget;
+
+  struct FlushCycle {
+    bool active = false;
+    bool flushAll = false;
+    std::int64_t now = 0, cutoff = 0, zeroFillEnd = 0;
+    std::size_t slot = 0;  // next context to visit
+  } cycle_;
 
   std::vector<TimestampedPoint> timestamped_;
   KeyIndex timestampedIndex_;  // hash(context key, timestamp) -> position in timestamped_
@@ -116,6 +130,7 @@ class IntervalAggregator {
   log::Throttle contextLimitLog_;
   log::Throttle timestampedLog_;
   std::vector<std::string_view> sortedTags_;  // scratch for new contexts
+  std::vector<Bucket*> closedScratch_;        // scratch for flushContext
 };
 
 }  // namespace dynostatsd

@@ -30,17 +30,49 @@ void recycle(std::vector<std::unique_ptr<T>>& pool, std::unique_ptr<T> object, s
 // Buckets are emitted once closed (start < cutoff = start of the current bucket); zero points
 // resume at nextFlushBucket so no bucket is emitted twice.
 void IntervalAggregator::flush(FlushBatch& out, bool flushAll) {
-  const std::int64_t now = clock_.nowSeconds();
-  const std::int64_t currentBucket = bucketStart(now, interval_);
-  const std::int64_t cutoff = flushAll ? std::numeric_limits<std::int64_t>::max() : currentBucket;
-  const std::int64_t zeroFillEnd = flushAll ? currentBucket + interval_ : currentBucket;
+  while (!flushSome(out, flushAll, std::numeric_limits<std::size_t>::max())) {
+  }
+}
 
+bool IntervalAggregator::flushSome(FlushBatch& out, bool flushAll, std::size_t maxItems) {
+  if (!cycle_.active || (flushAll && !cycle_.flushAll)) {
+    // A new cycle, or a shutdown upgrading a partial one: contexts already visited only have open
+    // buckets left, so starting over from slot 0 emits nothing twice.
+    const std::int64_t now = clock_.nowSeconds();
+    const std::int64_t currentBucket = bucketStart(now, interval_);
+    cycle_.active = true;
+    cycle_.flushAll = flushAll;
+    cycle_.now = now;
+    cycle_.cutoff = flushAll ? std::numeric_limits<std::int64_t>::max() : currentBucket;
+    cycle_.zeroFillEnd = flushAll ? currentBucket + interval_ : currentBucket;
+    cycle_.slot = 0;
+  }
+
+  // Reserve for every context that may emit (idle ones cost an unused slot) instead of letting
+  // the vectors double: at 100k contexts doubling would briefly hold 3x the series array.
+  const auto live = [this](Family family) { return liveByFamily_[static_cast<std::size_t>(family)]; };
+  const std::size_t seriesBound = live(Family::Counter) + live(Family::Gauge) + live(Family::Set) +
+                                  live(Family::Histogram) * histogramOutputs_.size() + timestamped_.size();
+  out.series.reserve(out.series.size() + std::min(seriesBound, maxItems));
+  out.sketches.reserve(out.sketches.size() + std::min(live(Family::Distribution), maxItems));
+
+  const std::size_t startItems = out.series.size() + out.sketches.size();
+  while (cycle_.slot < contexts_.size()) {
+    if (out.series.size() + out.sketches.size() - startItems >= maxItems) return false;
+    Context& context = contexts_[cycle_.slot++];
+    if (context.key != 0) flushContext(context, cycle_.cutoff, cycle_.zeroFillEnd, out);
+  }
+  expireContexts(cycle_.now);
+  flushTimestamped(out);
+  cycle_.active = false;
+  return true;
+}
+
+void IntervalAggregator::expireContexts(std::int64_t now) {
   bool expired = false;
   for (std::uint32_t slot = 0; slot < contexts_.size(); ++slot) {
     Context& context = contexts_[slot];
-    if (context.key == 0) continue;
-    flushContext(context, cutoff, zeroFillEnd, out);
-    if (!context.buckets.empty()) continue;
+    if (context.key == 0 || !context.empty()) continue;
     std::int64_t idleLimit = config_.contextExpirySeconds;
     if (context.family == Family::Counter) {
       idleLimit += config_.counterExpirySeconds;
@@ -49,20 +81,27 @@ void IntervalAggregator::flush(FlushBatch& out, bool flushAll) {
     if (context.lastSeen + idleLimit >= now) continue;
     context.key = 0;
     std::string().swap(context.identity);
-    std::vector<Bucket>().swap(context.buckets);
+    std::vector<Bucket>().swap(context.older);
     freeSlots_.push_back(slot);
     --liveContexts_;
+    --liveByFamily_[static_cast<std::size_t>(context.family)];
     ++stats_.contextsExpired;
     expired = true;
   }
   if (expired) rebuildIndex();
-  flushTimestamped(out);
 }
 
 void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd,
                                       FlushBatch& out) {
-  std::size_t closed = 0;
-  while (closed < context.buckets.size() && context.buckets[closed].start < cutoff) ++closed;
+  auto& closedBuckets = closedScratch_;
+  closedBuckets.clear();
+  std::size_t closedOlder = 0;
+  while (closedOlder < context.older.size() && context.older[closedOlder].start < cutoff) {
+    closedBuckets.push_back(&context.older[closedOlder++]);
+  }
+  const bool headClosed = context.head.start != Bucket::kNone && context.head.start < cutoff;
+  if (headClosed) closedBuckets.push_back(&context.head);
+  const std::size_t closed = closedBuckets.size();
   const auto interval = static_cast<double>(interval_);
 
   // Counter zero-fill range: after the newest data bucket, not yet flushed, inside the window.
@@ -81,7 +120,7 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
       const bool counter = context.family == Family::Counter;
       Series series = makeSeries(context.identity, "", counter ? SeriesType::Rate : SeriesType::Gauge);
       for (std::size_t i = 0; i < closed; ++i) {
-        const Bucket& bucket = context.buckets[i];
+        const Bucket& bucket = *closedBuckets[i];
         double value = bucket.value;
         if (counter) value /= interval;
         if (context.family == Family::Set)
@@ -102,7 +141,7 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
         out.series.back().points.reserve(closed);
       }
       for (std::size_t i = 0; i < closed; ++i) {
-        Bucket& bucket = context.buckets[i];
+        Bucket& bucket = *closedBuckets[i];
         const HistogramSummary summary = bucket.histogram->summarize(rankRules_);
         for (std::size_t o = 0; o < histogramOutputs_.size(); ++o) {
           const auto& output = histogramOutputs_[o];
@@ -128,9 +167,9 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
       series.host = std::string(identity.host());
       series.tags = seriesTags(context.identity);
       for (std::size_t i = 0; i < closed; ++i) {
-        const DDSketch& sketch = *context.buckets[i].sketch;
+        const DDSketch& sketch = *closedBuckets[i]->sketch;
         SketchPoint point;
-        point.timestamp = context.buckets[i].start;
+        point.timestamp = closedBuckets[i]->start;
         point.count = static_cast<std::int64_t>(std::llround(sketch.count()));
         point.min = sketch.min();
         point.max = sketch.max();
@@ -152,9 +191,10 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
       break;
     }
   }
-  for (std::size_t i = 0; i < closed; ++i) releaseBucket(context.buckets[i]);
-  context.buckets.erase(context.buckets.begin(),
-                        context.buckets.begin() + static_cast<std::ptrdiff_t>(closed));
+  for (Bucket* bucket : closedBuckets) releaseBucket(*bucket);
+  context.older.erase(context.older.begin(),
+                      context.older.begin() + static_cast<std::ptrdiff_t>(closedOlder));
+  if (headClosed) context.head = Bucket{};
 }
 
 void IntervalAggregator::releaseBucket(Bucket& bucket) {
@@ -220,7 +260,10 @@ void IntervalAggregator::rebuildIndex() {
 
 std::vector<std::string> IntervalAggregator::seriesTags(std::string_view encoded) const {
   ContextIdentity identity(encoded);
+  std::size_t count = 0;
+  identity.forEachTag([&](std::string_view) { ++count; });
   std::vector<std::string> tags;
+  tags.reserve(count + staticTags_.size());
   identity.forEachTag([&](std::string_view tag) { tags.emplace_back(tag); });
   const std::size_t own = tags.size();
   for (const auto& tag : staticTags_) {

@@ -17,7 +17,8 @@ enum HistogramStatistic : int { kMax, kMin, kMedian, kAvg, kSum, kCount, kPercen
 
 // One context's data for one bucket. Only the member matching the context's family is used.
 struct IntervalAggregator::Bucket {
-  std::int64_t start = 0;
+  static constexpr std::int64_t kNone = INT64_MIN;  // an empty head bucket
+  std::int64_t start = kNone;
   double value = 0;                   // counter: sum of v/rate; gauge: last value
   std::unique_ptr<KeyIndex> members;  // set: 64-bit hashes of the distinct members
   std::unique_ptr<HistogramAccumulator> histogram;
@@ -31,7 +32,11 @@ struct IntervalAggregator::Context {
   std::int64_t lastSeen = 0;                  // clock seconds of the last accepted sample
   std::int64_t lastSampleBucket = INT64_MIN;  // newest bucket that received data
   std::int64_t nextFlushBucket = INT64_MIN;   // buckets before this one were flushed
-  std::vector<Bucket> buckets;                // ascending by start; usually 1, at a boundary 2
+  // The newest bucket lives inline (no pointer chase on the hot path); older unflushed buckets,
+  // at most one or two around an interval boundary, wait in `older` (ascending, < head.start).
+  Bucket head;
+  std::vector<Bucket> older;
+  bool empty() const { return head.start == Bucket::kNone && older.empty(); }
 };
 
 // Emptied per-bucket objects kept for the next bucket, so steady state does not allocate.

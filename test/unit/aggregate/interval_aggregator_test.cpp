@@ -95,6 +95,18 @@ TEST_CASE("flushAll closes the open bucket; several closed buckets make one seri
   CHECK(f.flushAt(kT0 + 29, true).empty());
 }
 
+TEST_CASE("a wall clock stepping back lands in the older bucket; points stay ascending") {
+  Fixture f;
+  f.addAt(kT0 + 25, sample("c", MetricType::Counter, {1}));
+  f.addAt(kT0 + 15, sample("c", MetricType::Counter, {2}));
+  f.addAt(kT0 + 3, sample("c", MetricType::Counter, {3}));
+  f.addAt(kT0 + 16, sample("c", MetricType::Counter, {4}));
+  const auto batch = f.flushAt(kT0 + 30);
+  REQUIRE(batch.series.size() == 1);
+  CHECK(points(batch.series[0]) ==
+        decltype(points(batch.series[0])){{kT0, 0.3}, {kT0 + 10, 0.6}, {kT0 + 20, 0.1}});
+}
+
 TEST_CASE("flush interval other than 10 s") {
   AggregateConfig config;
   config.flushIntervalSeconds = 60;
@@ -416,6 +428,62 @@ TEST_CASE("distribution: one sketch per bucket and context, weight = truncated 1
   CHECK(s.points[1].keys == std::vector<std::int32_t>{-1338});
   CHECK(s.points[1].count == 1);
   CHECK(f.aggregator.stats().nonFiniteValues == 1);
+}
+
+TEST_CASE("flushSome: a flush in slices emits every series exactly once") {
+  Fixture f;
+  const std::vector<std::string_view> names{"g0", "g1", "g2", "g3", "g4", "g5", "g6"};
+  f.clock.setSeconds(kT0 + 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    f.aggregator.add(sample(names[i], MetricType::Gauge, {double(i)}));
+  }
+  f.aggregator.add(sample("lat", MetricType::Histogram, {3}));
+  f.clock.setSeconds(kT0 + 11);
+  using Points = std::vector<std::pair<std::int64_t, double>>;
+  std::map<std::string, Points> got;
+  int calls = 0;
+  bool done = false;
+  while (!done) {
+    FlushBatch slice;
+    done = f.aggregator.flushSome(slice, false, 3);
+    ++calls;
+    CHECK(slice.series.size() <= 3 + 4);  // a histogram's 5 outputs stay together
+    for (const auto& s : slice.series) {
+      CHECK(got.count(s.name) == 0);
+      got[s.name] = points(s);
+    }
+    // A sample arriving between slices goes to the open bucket, not into this flush.
+    f.aggregator.add(sample("g0", MetricType::Gauge, {100}));
+  }
+  CHECK(calls >= 3);
+  CHECK(got.size() == names.size() + 5);
+  CHECK(got.at("g6") == Points{{kT0, 6}});
+  CHECK(got.at("g0") == Points{{kT0, 0}});
+  CHECK(got.at("lat.max") == Points{{kT0, 3}});
+  // The open bucket is flushed by the next cycle, here a shutdown.
+  const auto last = f.flushAt(kT0 + 12, true);
+  REQUIRE(last.series.size() == 1);
+  CHECK(points(last.series[0]) == decltype(points(last.series[0])){{kT0 + 10, 100}});
+}
+
+TEST_CASE("flushSome: a shutdown flushAll upgrades a cycle under way") {
+  Fixture f;
+  f.addAt(kT0 + 1, sample("a", MetricType::Gauge, {1}));
+  f.addAt(kT0 + 1, sample("b", MetricType::Gauge, {2}));
+  f.addAt(kT0 + 11, sample("a", MetricType::Gauge, {3}));
+  f.addAt(kT0 + 11, sample("b", MetricType::Gauge, {4}));
+  FlushBatch first;
+  CHECK_FALSE(f.aggregator.flushSome(first, false, 1));
+  REQUIRE(first.series.size() == 1);
+  FlushBatch rest;
+  f.aggregator.flush(rest, true);
+  std::vector<std::pair<std::int64_t, double>> all = points(first.series[0]);
+  for (const auto& s : rest.series) {
+    const auto p = points(s);
+    all.insert(all.end(), p.begin(), p.end());
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(all == decltype(all){{kT0, 1}, {kT0, 2}, {kT0 + 10, 3}, {kT0 + 10, 4}});
 }
 
 TEST_CASE("random stream: counter totals are conserved, points ordered, contexts bounded") {

@@ -12,6 +12,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +88,21 @@ Datagrams build(const LineFactory& factory, std::uint64_t lines, std::uint64_t p
   return out;
 }
 
+// VmRSS / VmHWM of this process in MiB (0 when unreadable).
+double statusMiB(const char* key) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kb = 0;
+  std::size_t keyLength = std::strlen(key);
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, key, keyLength) == 0 && line[keyLength] == ':')
+      kb = std::atof(line + keyLength + 1);
+  }
+  std::fclose(f);
+  return kb / 1024;
+}
+
 class AggregatorConsumer final : public MetricConsumer {
  public:
   explicit AggregatorConsumer(IntervalAggregator& aggregator) : aggregator_(aggregator) {}
@@ -152,17 +169,20 @@ void benchFlush(std::uint64_t contexts, int tags, Compression compression, const
   Ingestor ingestor(enricher, consumer, clock);
   datagrams.forEach([&](std::string_view datagram) { ingestor.onDatagram(datagram); });
   clock.advanceMillis(10'000);
+  const double rssIngested = statusMiB("VmRSS");
 
   FlushBatch batch;
   Timer flushTimer;
   aggregator.flush(batch, false);
   double flushCpu = flushTimer.cpu(), flushWall = flushTimer.wall();
+  const double rssBatch = statusMiB("VmRSS");
 
   serialize::Serializer serializer(SeriesApi::V2, compression);
   std::vector<serialize::Payload> payloads;
   Timer serializeTimer;
   serializer.serialize(batch, payloads);
   double serializeCpu = serializeTimer.cpu(), serializeWall = serializeTimer.wall();
+  const double rssPayloads = statusMiB("VmRSS");
 
   std::size_t compressed = 0, uncompressed = 0;
   for (const auto& payload : payloads) {
@@ -173,10 +193,12 @@ void benchFlush(std::uint64_t contexts, int tags, Compression compression, const
       "{\"stage\":\"flush\",\"contexts\":%llu,\"series\":%zu,\"compression\":\"%s\",\"aggregate_flush_ms\":%."
       "2f,"
       "\"serialize_compress_ms\":%.2f,\"total_ms\":%.2f,\"total_wall_ms\":%.2f,\"payloads\":%zu,"
-      "\"uncompressed_bytes\":%zu,\"compressed_bytes\":%zu}\n",
+      "\"uncompressed_bytes\":%zu,\"compressed_bytes\":%zu,\"rss_mib_ingested\":%.1f,\"rss_mib_with_batch\":%"
+      ".1f,"
+      "\"rss_mib_with_payloads\":%.1f,\"hwm_mib\":%.1f}\n",
       static_cast<unsigned long long>(contexts), batch.series.size(), compressionName, flushCpu * 1e3,
       serializeCpu * 1e3, (flushCpu + serializeCpu) * 1e3, (flushWall + serializeWall) * 1e3, payloads.size(),
-      uncompressed, compressed);
+      uncompressed, compressed, rssIngested, rssBatch, rssPayloads, statusMiB("VmHWM"));
   std::fflush(stdout);
 }
 

@@ -6,7 +6,8 @@
 # then stops the dyno the way Heroku does (SIGTERM) and shows the final flush.
 #
 # Settings (environment): DEMO_FLUSH_INTERVAL (default 2 s), DEMO_KEEP=1 keeps the work dir,
-# DEMO_DIRECT=1 skips the simulator and runs the agent and the app as plain local processes.
+# DEMO_DIRECT=1 skips the simulator and runs the agent and the app as plain local processes
+# (agent built in DEMO_BUILD, default build-demo/).
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -19,6 +20,7 @@ CACHE="${XDG_CACHE_HOME:-${HOME}/.cache}/dynostatsd/demo"
 WORK=$(mktemp -d /tmp/dynostatsd-demo.XXXXXX)
 LOG="${WORK}/dyno.log"
 PIDS=()
+DYNO_ID=""
 
 step() { printf '\n\033[1m-----> %s\033[0m\n' "$*"; }
 indent() { sed -u 's/^/       /'; }
@@ -29,6 +31,9 @@ fail() {
 
 cleanup() {
   local pid
+  if [[ -n $DYNO_ID ]]; then
+    "$HEROKU" stop "$DYNO_ID" >/dev/null 2>&1 || true
+  fi
   for pid in "${PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -77,9 +82,24 @@ traffic() {
   echo "GET / x5, POST /orders x3, GET /orders/2, POST /orders/1/ship, GET /no-such-page (404)"
 }
 
+# Prints the agent's lines from a log excerpt as a user sees them: l2met lines (source=web.1 ...)
+# and the agent's own status lines. Counters that idle after the traffic print as 0 every
+# interval (the Datadog Agent zero-fills them for 5 minutes); those all-zero lines are counted,
+# not shown.
 show_report() {
-  # The agent's l2met lines (source=web.1 ...) and its own status lines, as a user sees them.
-  grep -E 'source=|stage=app|at=(warn|error)' "$LOG" | cut -c1-400 | indent || true
+  awk '
+    /source=/ {
+      zero = 1
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^(count|sample|unique)#/ && $i !~ /=0$/) zero = 0
+        if ($i ~ /^(event|check=)/) zero = 0
+      }
+      if (zero) { hidden++; next }
+      print substr($0, 1, 400); next
+    }
+    /stage=app|at=(warn|error)|msg="SIGTERM/ { print substr($0, 1, 400) }
+    END { if (hidden) printf "(%d lines of idle, zero-filled counters not shown)\n", hidden }
+  ' "$@" | indent
 }
 
 check_prerequisites() {
@@ -92,7 +112,8 @@ check_prerequisites() {
 # --- with the local Heroku simulator (the real path: bin/compile, .profile.d, supervisor) ----
 
 demo_simulator() {
-  local slug="${WORK}/slug" web_port udp_port dyno_pid
+  local slug="${WORK}/slug.tgz" web_port udp_port dyno
+  export HEROKU_SIM_HOME="${WORK}/sim"
   mkdir -p "$CACHE"
   step "Building the slug: dynostatsd buildpack, then the Node.js buildpack (${APP_SRC#"${ROOT}"/})"
   "$HEROKU" build "$APP_SRC" --buildpack "$ROOT" --buildpack "$NODE_BUILDPACK" \
@@ -101,15 +122,15 @@ demo_simulator() {
   web_port=$(free_port tcp)
   udp_port=$(free_port udp)
   step "Booting web.1 (PORT=${web_port}, no DD_API_KEY, DYNOSTATSD_FLUSH_INTERVAL=${FLUSH})"
-  "$HEROKU" dyno "$slug" --dyno web.1 --port "$web_port" \
+  dyno=$("$HEROKU" dyno "$slug" --dyno web.1 --name demo-web.1 --app-name dynostatsd-demo \
+    --port "$web_port" --detach \
     --env "DYNOSTATSD_FLUSH_INTERVAL=${FLUSH}" --env "DD_DOGSTATSD_PORT=${udp_port}" \
-    --env "DD_ENV=demo" --env "DD_SERVICE=example" --env "DD_VERSION=1.0.0" \
-    -- node web.js >"$LOG" 2>&1 &
-  dyno_pid=$!
-  PIDS+=("$dyno_pid")
+    --env "DD_ENV=demo" --env "DD_SERVICE=example" --env "DD_VERSION=1.0.0")
+  DYNO_ID=$dyno
+  LOG="${HEROKU_SIM_HOME}/dynos/${dyno}/log"
   wait_for_line "$LOG" 'listening' 30 || fail "web.1 did not start; its log:" "$(cat "$LOG")"
   wait_for_line "$LOG" 'msg=ready' 15 || fail "the agent did not report ready; dyno log:" "$(cat "$LOG")"
-  grep -E 'listening|msg=ready|stage=boot' "$LOG" | indent
+  grep -E 'listening|msg=ready|stage=boot' "$LOG" | cut -c1-200 | indent
 
   step "Sending traffic to web.1"
   traffic "http://127.0.0.1:${web_port}" | indent
@@ -118,21 +139,23 @@ demo_simulator() {
     fail "no l2met line with example.http.requests; dyno log:" "$(tail -40 "$LOG")"
   sleep "$FLUSH"
   step "What the agent printed (the dyno log, l2met form)"
-  show_report
+  show_report "$LOG"
+
+  step "Inside the dyno (heroku exec ${dyno} -- ps)"
+  "$HEROKU" ps "$dyno" 2>&1 | indent || true
 
   step "Stopping web.1 (SIGTERM to every process, like heroku ps:stop)"
-  : >"${LOG}.before-stop"
-  cp "$LOG" "${LOG}.before-stop"
-  "$HEROKU" stop web.1 2>&1 | indent || kill -TERM "$dyno_pid"
-  wait "$dyno_pid" 2>/dev/null || true
-  PIDS=()
-  diff "${LOG}.before-stop" "$LOG" | sed -n 's/^> //p' | indent || true
+  cp "$LOG" "${WORK}/log.before-stop"
+  "$HEROKU" stop "$dyno" 2>&1 | indent
+  DYNO_ID=""
+  diff "${WORK}/log.before-stop" "$LOG" | sed -n 's/^> //p' >"${WORK}/log.after-stop" || true
+  show_report "${WORK}/log.after-stop"
 }
 
 # --- without the simulator: the agent binary and the app as plain local processes ------------
 
 demo_direct() {
-  local build="${ROOT}/build-demo" app="${WORK}/app" web_port udp_port agent_pid app_pid
+  local build=${DEMO_BUILD:-${ROOT}/build-demo} app="${WORK}/app" web_port udp_port agent_pid app_pid
   step "Building the agent (cmake, Release) into ${build#"${ROOT}"/}"
   cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDYNOSTATSD_TESTS=OFF \
     -DDYNOSTATSD_BENCH=OFF >/dev/null
@@ -168,23 +191,24 @@ demo_direct() {
     fail "no l2met line with example.http.requests; log:" "$(tail -40 "$LOG")"
   sleep "$FLUSH"
   step "What the agent printed (l2met form)"
-  show_report
+  show_report "$LOG"
 
   step "Stopping (SIGTERM to the app and the agent at once, like a dyno shutdown)"
-  cp "$LOG" "${LOG}.before-stop"
+  cp "$LOG" "${WORK}/log.before-stop"
   kill -TERM "$app_pid" "$agent_pid"
   wait "$app_pid" "$agent_pid" 2>/dev/null || true
   PIDS=()
-  diff "${LOG}.before-stop" "$LOG" | sed -n 's/^> //p' | indent || true
+  diff "${WORK}/log.before-stop" "$LOG" | sed -n 's/^> //p' >"${WORK}/log.after-stop" || true
+  show_report "${WORK}/log.after-stop"
 }
 
 main() {
   local started=$SECONDS
   check_prerequisites
-  if [[ -x $HEROKU && -z ${DEMO_DIRECT:-} ]]; then
+  if [[ -x $HEROKU && $(id -u) == 0 && -z ${DEMO_DIRECT:-} ]]; then
     demo_simulator
   else
-    [[ -x $HEROKU ]] || echo "(test/heroku/heroku not found: running the agent and the app directly)"
+    [[ -z ${DEMO_DIRECT:-} ]] && echo "(the local Heroku simulator needs root: running the agent and the app directly)"
     demo_direct
   fi
   step "Done in $((SECONDS - started)) s. With DD_API_KEY set, the same series go to Datadog instead."

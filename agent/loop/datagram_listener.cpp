@@ -20,7 +20,9 @@ struct DatagramListener::Block {
   std::string unlinkPath;  // Unix socket file to remove at close
   DatagramSink* sink = nullptr;
   std::size_t bufferSize = 0;
-  std::vector<char> buffer;  // kBatch slots of bufferSize bytes
+  // kBatch slots of bufferSize bytes; left uninitialised so only pages the kernel writes into
+  // become resident.
+  std::unique_ptr<char[]> buffer;
   mmsghdr messages[kBatch]{};
   iovec iovecs[kBatch]{};
   ListenerStats stats;
@@ -56,7 +58,7 @@ void readAvailable(DatagramListener::Block* block, unsigned maxRounds) {
     // Exactly the n datagrams this call returned; the other slots hold stale bytes.
     for (int i = 0; i < n; ++i) {
       const mmsghdr& message = block->messages[i];
-      const char* data = block->buffer.data() + static_cast<std::size_t>(i) * block->bufferSize;
+      const char* data = block->buffer.get() + static_cast<std::size_t>(i) * block->bufferSize;
       if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         ++block->stats.truncated;
         block->sink->onTruncated(message.msg_len);
@@ -119,9 +121,9 @@ DatagramListener::Block* startBlock(uv_loop_t* loop, int fd, const ListenerOptio
   block->fd = fd;
   block->sink = &sink;
   block->bufferSize = options.bufferSize == 0 ? 1 : options.bufferSize;
-  block->buffer.resize(block->bufferSize * DatagramListener::kBatch);
+  block->buffer.reset(new char[block->bufferSize * DatagramListener::kBatch]);
   for (unsigned i = 0; i < DatagramListener::kBatch; ++i) {
-    block->iovecs[i].iov_base = block->buffer.data() + static_cast<std::size_t>(i) * block->bufferSize;
+    block->iovecs[i].iov_base = block->buffer.get() + static_cast<std::size_t>(i) * block->bufferSize;
     block->iovecs[i].iov_len = block->bufferSize;
     block->messages[i].msg_hdr.msg_iov = &block->iovecs[i];
     block->messages[i].msg_hdr.msg_iovlen = 1;

@@ -405,6 +405,7 @@ class Bench:
         self.rmemMaxFound = readSysctl("net.core.rmem_max")
         self.rmemDefaultFound = readSysctl("net.core.rmem_default")
         self.rmemNotes = []
+        self.starts = {}  # target -> [(ready ms, the agent's own startup_ms)] over every start
 
     def log(self, text):
         print(text, file=sys.stderr, flush=True)
@@ -434,6 +435,9 @@ class Bench:
         writeSysctl("net.core.rmem_default", 2 * rcvbuf)
         return EtsyStatsd(runDir, self.args.etsy, self.args.etsy_backend, rcvbuf, flushInterval)
 
+    def noteStart(self, target, server):
+        self.starts.setdefault(target, []).append((server.readyMs, getattr(server, "selfStartupMs", None)))
+
     def finishServer(self, server):
         """Stops the server; returns (lines counted, extra figures)."""
         extra = {}
@@ -453,6 +457,7 @@ class Bench:
         server = self.makeServer(target, runDir, rcvbuf, flushInterval)
         try:
             server.start()
+            self.noteStart(target, server)
             time.sleep(0.1)
             cpu0, precise0 = cpuSeconds(server.pid), cpuSecondsPrecise(server.pid)
             sock0 = udpSocket(server.port)
@@ -520,6 +525,7 @@ class Bench:
             server = self.makeServer(target, runDir, self.args.rcvbuf, flushInterval)
         try:
             server.start()
+            self.noteStart(target, server)
             time.sleep(0.5)
             row = {"ready_ms": server.readyMs, "idle_rss_mb": procStatusKb(server.pid, "VmRSS") / 1024,
                    "idle_rss_anon_mb": procStatusKb(server.pid, "RssAnon") / 1024,
@@ -606,6 +612,9 @@ class Bench:
         finally:
             writeSysctl("net.core.rmem_max", self.rmemMaxFound)
             writeSysctl("net.core.rmem_default", self.rmemDefaultFound)
+        for target, starts in self.starts.items():
+            self.results.setdefault("0-start", {})[target] = summarize(
+                [{"ready_ms": ready, "self_startup_ms": own} for ready, own in starts])
         self.results["_machine"] = machine(self)
         with open(os.path.join(self.out, "results.json"), "w") as f:
             json.dump(self.results, f, indent=1, sort_keys=True)
@@ -707,7 +716,9 @@ TABLE = [
     ("RSS with 10 k live contexts (MB, peak)", "5-ctx10k", "vmhwm_mb", "<= 16", "mb", True, lambda v: v <= 16),
     ("RSS with 100 k live contexts (MB, after ingest)", "5-ctx100k", "rss_mb", "-", "mb", True, None),
     ("RSS with 100 k live contexts (MB, peak)", "5-ctx100k", "vmhwm_mb", "<= 96", "mb", True, lambda v: v <= 96),
-    ("Start to ready (ms)", "5-ctx10k", "ready_ms", "<= 20", "ms", True, lambda v: v <= 20),
+    ("Start to ready (ms; spawn to `msg=ready`, every start)", "0-start", "ready_ms", "<= 20", "ms", True,
+     lambda v: v <= 20),
+    ("  same, as the agent measures it (`startup_ms`)", "0-start", "self_startup_ms", "-", "ms", True, None),
     ("Flush of 10 k series (ms)", "5-ctx10k", "flush_ms", "-", "ms", True, None),
     ("Flush of 100 k series (ms)", "5-ctx100k", "flush_ms", "<= 150", "ms", True, lambda v: v <= 150),
     ("What-if: 10,000 datagrams/s arriving in 2 ms bursts: CPU %", "7-10k-burst2ms", "cpu_percent", "-", "pct1",

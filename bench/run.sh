@@ -46,8 +46,8 @@ bench::install_etsy() {
 
 bench::profile_report() {
   [[ -f ${out}/perf.data ]] || return 0
-  perf report -i "${out}/perf.data" --stdio --no-children --sort symbol --percent-limit 0.5 \
-    2>/dev/null | grep -v '^$' | head -60 >"${out}/perf.txt" || true
+  perf report -i "${out}/perf.data" --stdio --no-children --sort dso,symbol --percent-limit 0.5 2>/dev/null |
+    grep -v -e '^#' -e '^$' | sed -e 's/  */ /g' -e 's/ - - *$//' | head -60 >"${out}/perf.txt" || true
   echo "-----> Profile of dynostatsd during scenario 2: ${out}/perf.txt"
   head -30 "${out}/perf.txt"
 }

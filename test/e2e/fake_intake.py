@@ -9,6 +9,9 @@ It accepts what dynostatsd sends and records every request, decoded and schema-c
   POST /api/v1/events      EventCreateRequest (JSON)             -> 202 {"status": "ok", "event": {...}}
   POST /api/beta/sketches  SketchPayload (protobuf, decoded here) -> 202 {}
   GET  /api/v1/validate                                          -> 200 {"valid": true} (403 for a bad key)
+  Proxy forms: an absolute-URI request is served and recorded with "proxied": true; a CONNECT
+  (HTTPS proxy tunnel) is recorded as method CONNECT, path host:port, and answered 502.
+  With tls_cert/tls_key (--tls-cert/--tls-key) it serves HTTPS instead of HTTP.
 
 Bodies are decompressed per Content-Encoding (deflate = zlib stream, gzip, zstd1/zstd); an
 encoding the endpoint does not accept, an undecodable body or a JSON body that fails the OpenAPI
@@ -42,6 +45,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -407,6 +411,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.intake._handle(self, "GET", path, b"", proxied)
 
+    def do_CONNECT(self):
+        # An HTTPS proxy request: recorded (the target is host:port) and refused with 502, so the
+        # client retries; tests use it to prove HTTPS_PROXY/NO_PROXY are honoured.
+        record = {"time": time.time(), "method": "CONNECT", "path": self.path, "status": 502,
+                  "headers": {"content-type": None, "content-encoding": None,
+                              "user-agent": self.headers.get("User-Agent"),
+                              "api_key_present": bool(self.headers.get("DD-API-KEY"))},
+                  "body_bytes": 0, "proxied": True}
+        self.server.intake._record(record)
+        self._send(502, {"errors": ["this fake intake does not tunnel"]}, close=True)
+
     def do_POST(self):
         path, proxied = self._target()
         try:
@@ -424,8 +439,12 @@ class FakeIntake:
     """A fake Datadog intake on 127.0.0.1 (port 0 by default), served from a background thread."""
 
     def __init__(self, port=0, host="127.0.0.1", schemas_path=None, record_path=None, api_key=None,
-                 bad_keys=DEFAULT_BAD_KEYS, verbose=False):
+                 bad_keys=DEFAULT_BAD_KEYS, verbose=False, tls_cert=None, tls_key=None):
         self.host = host
+        self.tls = None
+        if tls_cert:  # serve HTTPS with this certificate (e.g. a self-signed one)
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(tls_cert, tls_key)
         self.port = port
         self.schemas = SchemaSet(schemas_path or default_schemas_path())
         self.record_path = record_path
@@ -465,10 +484,12 @@ class FakeIntake:
 
     @property
     def url(self):
-        return "http://%s:%d" % (self.host, self.port)
+        return "%s://%s:%d" % ("https" if self.tls else "http", self.host, self.port)
 
     def _open(self):
         server = _Server((self.host, self.port), _Handler)
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         server.intake = self
         self.port = server.server_address[1]
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -794,13 +815,16 @@ def main(argv=None):
     parser.add_argument("--fail-path", help="only for paths starting with this prefix")
     parser.add_argument("--delay", type=float, help="sleep this long before every answer")
     parser.add_argument("--max-body", type=int, help="413 when the raw body is larger than N bytes")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     parser.add_argument("--verbose", action="store_true", help="log every request line on stderr")
     args = parser.parse_args(argv)
 
     if args.schemas and not os.path.exists(args.schemas):
         parser.error("no such schemas file: %s" % args.schemas)
     intake = FakeIntake(port=args.port, host=args.host, schemas_path=args.schemas, record_path=args.record,
-                        api_key=args.api_key, bad_keys=args.bad_key or DEFAULT_BAD_KEYS, verbose=args.verbose)
+                        api_key=args.api_key, bad_keys=args.bad_key or DEFAULT_BAD_KEYS, verbose=args.verbose,
+                        tls_cert=args.tls_cert, tls_key=args.tls_key)
     if args.fail_status:
         intake.fail(args.fail_status, args.fail_count, args.fail_seconds, args.fail_path)
     if args.delay:

@@ -1,6 +1,8 @@
 """End to end: the real agent forwarding to the fake intake — exact values, types, formats."""
 
 import os
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -190,6 +192,50 @@ class ForwardValuesTest(ForwardTestCase):
         self.wait_total("fwd.direct", 2)
         self.assertFalse(any(r["proxied"] for r in self.intake.records()))
         self.assertEqual(agent.stop(), 0)
+
+
+    def test_https_proxy_from_the_environment_is_used(self):
+        # No DD_DD_URL: the default https://api.datadoghq.com goes through the proxy's CONNECT.
+        agent = self.start_agent(DD_DD_URL="", HTTPS_PROXY=self.intake.url)
+        agent.send("fwd.tunnel:1|c")
+        connects = self.intake.wait_for(
+            lambda: [r for r in self.intake.records() if r["method"] == "CONNECT"], 15)
+        self.assertTrue(connects)
+        self.assertEqual({r["path"] for r in connects}, {"api.datadoghq.com:443"})
+        self.assertFalse(any(r["headers"]["api_key_present"] for r in connects), "key sent to the proxy")
+        agent.kill()
+
+    def test_no_proxy_applies_to_https_too(self):
+        agent = self.start_agent(DD_DD_URL="", DD_SITE="datadoghq.eu", HTTPS_PROXY=self.intake.url,
+                                 NO_PROXY=".datadoghq.eu")
+        agent.send("fwd.notunnel:1|c")
+        # It tries the site directly instead (no network here: some transport error), never the proxy.
+        self.assertTrue(agent.wait_for_stderr(r"stage=forward reason=(dns|connect|timeout|network|tls)", 40))
+        self.assertEqual([r for r in self.intake.records() if r["method"] == "CONNECT"], [])
+        agent.kill()
+
+
+class ForwardTlsTest(unittest.TestCase):
+    def test_tls_verification_is_always_on(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", cert], check=True, capture_output=True)
+            intake = FakeIntake(tls_cert=cert, tls_key=key).start()
+            try:
+                self.assertTrue(intake.url.startswith("https://"))
+                agent = Agent(env={"DD_API_KEY": API_KEY, "DD_DD_URL": intake.url, "DYNO": "web.1",
+                                   "DYNOSTATSD_FLUSH_INTERVAL": "1"}).start()
+                agent.send("fwd.tls:1|c")
+                # A self-signed certificate is refused: the request never reaches the intake.
+                self.assertTrue(agent.wait_for_stderr(r"reason=tls endpoint=series_v2", 15))
+                agent.stop()
+                self.assertEqual(intake.records(), [])
+                for line in agent.stderr():
+                    self.assertNotIn(API_KEY, line)
+            finally:
+                intake.stop()
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@
 // (MSG_TRUNC): it is counted in stats().truncated and never parsed.
 // Ownership: the bytes passed to onDatagram are valid only during the call.
 //
-// Why not uv_udp_t with UV_UDP_RECVMMSG: libuv 1.44 reads at most 20 datagrams per call into
-// fixed 64 KiB slots (1.25 MiB per socket), and it cannot serve the Unix datagram socket. Owning
-// the fd lets both transports share one receive path with slots of exactly bufferSize.
+// Why not uv_udp_t with UV_UDP_RECVMMSG: measured on this machine (400k paced 36-byte datagrams,
+// receiver thread CPU) both cost the same, 1.2-1.8 us per datagram, dominated by wake-ups. But
+// libuv 1.44 reads at most 20 datagrams per call into fixed 64 KiB slots (1.25 MiB per socket),
+// so a datagram longer than dogstatsd_buffer_size is not seen as truncated, and it cannot serve
+// the Unix datagram socket. Owning the fd gives both transports one receive path with slots of
+// exactly bufferSize and a real MSG_TRUNC.
 #include <uv.h>
 
 #include <cstddef>

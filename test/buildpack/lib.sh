@@ -188,7 +188,7 @@ t::build() {
 t::agent_pids() {
   # shellcheck disable=SC2016
   "$HEROKU" exec "$1" -- 'for p in /proc/[0-9]*; do
-    [[ $(tr "\0" " " <"$p/cmdline" 2>/dev/null) == */.dynostatsd/bin/dynostatsd\ run* ]] && echo "${p#/proc/}"
+    [[ $(tr "\0" " " 2>/dev/null <"$p/cmdline") == */.dynostatsd/bin/dynostatsd\ run* ]] && echo "${p#/proc/}"
   done; true'
 }
 

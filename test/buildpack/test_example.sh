@@ -16,7 +16,9 @@ NODE_BUILDPACK="${ROOT}/test/fixtures/nodejs-buildpack"
 PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/dynostatsd-example-test.XXXXXX)
 export HEROKU_SIM_HOME="${WORK}/sim"
-CACHE="${WORK}/cache"
+# The build cache outlives the run (like an app's cache on Heroku): the agent compiles once, then
+# every step's build restores it (keyed by source hash, stack, arch and compiler).
+CACHE=${DYNOSTATSD_EXAMPLE_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/dynostatsd/example-test}
 RECORD="${WORK}/intake.jsonl"
 FAILURES=0
 CHECKS=0

@@ -36,10 +36,30 @@ void PayloadPacker::setLimitsForTest(std::size_t maxCompressedBytes, std::size_t
 }
 
 std::size_t PayloadPacker::pack(const ItemBuffer& items, std::vector<Payload>& out) {
+  std::size_t dropped = 0;
+  packFrom(items, out, true, dropped);
+  return dropped;
+}
+
+std::size_t PayloadPacker::packClosed(const ItemBuffer& items, std::vector<Payload>& out,
+                                      std::size_t& dropped) {
+  return packFrom(items, out, false, dropped);
+}
+
+std::size_t PayloadPacker::targetBytes() const {
+  std::size_t target = std::min(maxUncompressed_, kMaxRawPayloadBytes);
+  if (ratio_ > 0) {
+    double guess = static_cast<double>(maxCompressed_) * ratio_ * kCompressedHeadroom;
+    if (guess < static_cast<double>(target)) target = static_cast<std::size_t>(guess);
+  }
+  return target;
+}
+
+std::size_t PayloadPacker::packFrom(const ItemBuffer& items, std::vector<Payload>& out, bool final,
+                                    std::size_t& dropped) {
   const std::size_t frame = framing_.header.size() + framing_.footer.size();
   const std::size_t separator = framing_.separator.size();
   const bool oneItemPerPayload = endpoint_ == Endpoint::Events;
-  std::size_t dropped = 0;
   std::size_t first = 0;
   while (first < items.count()) {
     if (frame + items.item(first).size() >= maxUncompressed_) {
@@ -47,23 +67,24 @@ std::size_t PayloadPacker::pack(const ItemBuffer& items, std::vector<Payload>& o
       ++first;
       continue;
     }
-    std::size_t target = maxUncompressed_;
-    if (ratio_ > 0) {
-      double guess = static_cast<double>(maxCompressed_) * ratio_ * kCompressedHeadroom;
-      if (guess < static_cast<double>(target)) target = static_cast<std::size_t>(guess);
-    }
+    std::size_t target = targetBytes();
     std::size_t size = frame + items.item(first).size();
     std::size_t last = first + 1;
-    while (!oneItemPerPayload && last < items.count()) {
+    bool closed = oneItemPerPayload;
+    while (!closed && last < items.count()) {
       std::size_t next = size + separator + items.item(last).size();
-      if (next >= target) break;
+      if (next >= target) {
+        closed = true;
+        break;
+      }
       size = next;
       ++last;
     }
+    if (!final && !closed) break;  // the next items may still fill this payload
     dropped += emit(items, first, last, out);
     first = last;
   }
-  return dropped;
+  return first;
 }
 
 std::size_t PayloadPacker::emit(const ItemBuffer& items, std::size_t first, std::size_t last,

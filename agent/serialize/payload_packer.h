@@ -19,6 +19,14 @@ struct ItemBuffer {
   std::vector<std::size_t> ends;
 
   void endItem() { ends.push_back(text.size()); }
+  // Forgets the first `count` items (already packed), keeping the rest.
+  void dropFront(std::size_t count) {
+    if (count == 0) return;
+    std::size_t offset = ends[count - 1];
+    text.erase(0, offset);
+    ends.erase(ends.begin(), ends.begin() + static_cast<std::ptrdiff_t>(count));
+    for (std::size_t& end : ends) end -= offset;
+  }
   void dropOpenItem() { text.resize(ends.empty() ? 0 : ends.back()); }
   std::size_t count() const { return ends.size(); }
   std::string_view item(std::size_t i) const {
@@ -37,6 +45,10 @@ struct Framing {
 };
 Framing framingFor(Endpoint endpoint);
 
+// A memory bound of ours: no payload is assembled from more than this many uncompressed bytes,
+// even where the endpoint would take more (v1 series: 62 MB).
+inline constexpr std::size_t kMaxRawPayloadBytes = 8 * 1024 * 1024;
+
 class PayloadPacker {
  public:
   // `method` is the compression already chosen for the endpoint (see compressionFor()).
@@ -46,6 +58,15 @@ class PayloadPacker {
   // payload holding only that item would still exceed a limit.
   std::size_t pack(const ItemBuffer& items, std::vector<Payload>& out);
 
+  // Like pack(), but only emits payloads that are full (the next item would not fit), so a
+  // serializer can pack while it writes and keep its buffer near one payload. Returns how many
+  // leading items were consumed (packed or dropped); `dropped` is increased as in pack().
+  std::size_t packClosed(const ItemBuffer& items, std::vector<Payload>& out, std::size_t& dropped);
+
+  // The uncompressed size a payload is filled up to: the endpoint's limit, at most
+  // kMaxRawPayloadBytes, lowered to what the last compression ratio suggests will fit compressed.
+  std::size_t targetBytes() const;
+
   // Splits `payload` into two payloads holding the first and second half of its items; nullopt
   // when it holds a single item or its body cannot be decoded.
   std::optional<std::pair<Payload, Payload>> split(const Payload& payload);
@@ -54,6 +75,7 @@ class PayloadPacker {
   void setLimitsForTest(std::size_t maxCompressedBytes, std::size_t maxUncompressedBytes);
 
  private:
+  std::size_t packFrom(const ItemBuffer& items, std::vector<Payload>& out, bool final, std::size_t& dropped);
   std::size_t emit(const ItemBuffer& items, std::size_t first, std::size_t last, std::vector<Payload>& out);
   Payload build(const ItemBuffer& items, std::size_t first, std::size_t last) const;
 

@@ -61,6 +61,15 @@ void Serializer::serialize(const FlushBatch& batch, std::vector<Payload>& out) {
 void Serializer::pack(Endpoint endpoint, std::vector<Payload>& out) {
   stats_.oversizedItems += packers_[static_cast<std::size_t>(endpoint)].pack(items_, out);
   items_.clear();
+  if (items_.text.capacity() > kKeepScratchBytes) items_ = ItemBuffer();  // give a big flush's memory back
+}
+
+void Serializer::packFull(Endpoint endpoint, std::vector<Payload>& out) {
+  PayloadPacker& packer = packers_[static_cast<std::size_t>(endpoint)];
+  if (items_.text.size() < packer.targetBytes()) return;
+  std::size_t dropped = 0;
+  items_.dropFront(packer.packClosed(items_, out, dropped));
+  stats_.oversizedItems += dropped;
 }
 
 void Serializer::serializeSeries(const std::vector<Series>& series, std::vector<Payload>& out) {
@@ -77,6 +86,7 @@ void Serializer::serializeSeries(const std::vector<Series>& series, std::vector<
       writeSeriesV1(one);
     }
     items_.endItem();
+    packFull(seriesEndpoint(), out);
   }
   pack(seriesEndpoint(), out);
 }
@@ -153,7 +163,10 @@ void Serializer::writeSeriesV1(const Series& series) {
 
 void Serializer::serializeSketches(const std::vector<SketchSeries>& sketches, std::vector<Payload>& out) {
   items_.clear();
-  for (const SketchSeries& sketch : sketches) writeSketch(sketch);
+  for (const SketchSeries& sketch : sketches) {
+    writeSketch(sketch);
+    packFull(Endpoint::Sketches, out);
+  }
   pack(Endpoint::Sketches, out);
 }
 
@@ -208,6 +221,7 @@ void Serializer::serializeChecks(const std::vector<ServiceCheck>& checks, std::v
   for (const ServiceCheck& check : checks) {
     writeCheck(check);
     items_.endItem();
+    packFull(Endpoint::CheckRun, out);
   }
   pack(Endpoint::CheckRun, out);
 }

@@ -30,6 +30,9 @@ struct SerializeStats {
 inline constexpr std::size_t kEventTextMaxChars = 4000;
 inline constexpr std::size_t kEventAggregationKeyMaxChars = 100;
 
+// Scratch memory kept between flushes; above this it is released after the flush.
+inline constexpr std::size_t kKeepScratchBytes = 1024 * 1024;
+
 class Serializer {
  public:
   Serializer(SeriesApi seriesApi, Compression compression);
@@ -56,6 +59,8 @@ class Serializer {
   void writeCheck(const ServiceCheck& check);
   void writeEvent(const Event& event);
   void pack(Endpoint endpoint, std::vector<Payload>& out);
+  // Packs the full payloads already buffered, so the buffer stays near one payload's size.
+  void packFull(Endpoint endpoint, std::vector<Payload>& out);
 
   SeriesApi seriesApi_;
   std::vector<PayloadPacker> packers_;  // indexed by Endpoint

@@ -273,7 +273,8 @@ step_02() {
   # shellcheck disable=SC2046
   boot "$slug" s02-web web.1 $(agent_env) -- node web.js
   wait_ready s02-web || return 0
-  in_dyno s02-web "echo 'deploy.smoke:1|c|#step:2' | nc -u -w0 127.0.0.1 \$DD_DOGSTATSD_PORT"
+  check "02: nc in the dyno" "nc_rc=0" \
+    "$(in_dyno s02-web "echo 'deploy.smoke:1|c|#step:2' | nc -u -w0 127.0.0.1 \$DD_DOGSTATSD_PORT; echo nc_rc=\$?" 2>&1)"
   check "02: deploy.smoke from nc in the dyno" 1 \
     "$(wait_intake 15 sum deploy.smoke step:2 dyno:web.1 dynotype:web appname:example-app -- 1)"
   check "02: agent self-metrics tagged with the dyno" 1 \

@@ -76,6 +76,8 @@ namespace dynostatsd {
 class ContextKeyer {
  public:
   explicit ContextKeyer(std::uint64_t seed) : seed_(seed) {}
+  // Per-process random seed: crafted names cannot aim at the same hash-table slots.
+  std::uint64_t seed() const { return seed_; }
 
   template <typename TagRange>
   std::uint64_t key(std::string_view name, std::string_view host, const TagRange& tags, std::uint8_t family) {

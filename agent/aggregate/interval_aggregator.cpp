@@ -23,7 +23,7 @@ IntervalAggregator::IntervalAggregator(const AggregateConfig& config, const Cloc
     : config_(config),
       clock_(clock),
       interval_(config.flushIntervalSeconds > 0 ? config.flushIntervalSeconds : 10),
-      keyer_(std::random_device{}()),
+      keyer_((static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
       pools_(std::make_unique<Pools>()) {
   for (auto& tag : staticTags) {
     if (!tag.empty() && std::find(staticTags_.begin(), staticTags_.end(), tag) == staticTags_.end()) {
@@ -120,7 +120,7 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
       break;
     case Family::Set: {
       if (!bucket.members) bucket.members = Pools::take(pools_->sets);
-      std::uint64_t member = hashing::hashBytes(sample.setMember, hashing::kMul0);
+      std::uint64_t member = hashing::hashBytes(sample.setMember, keyer_.seed() ^ hashing::kMul0);
       if (member == 0) member = 1;
       if (bucket.members->size() >= kMaxSetMembers && bucket.members->find(member) == KeyIndex::kMissing) {
         ++stats_.setMemberLimitDrops;

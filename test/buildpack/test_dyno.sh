@@ -24,11 +24,9 @@ start_dyno() {
   local dyno=$1
   shift
   PORT_UDP=$(t::free_udp_port)
-  local -a envs=()
-  local kv
-  for kv in DD_DOGSTATSD_PORT="$PORT_UDP" DYNOSTATSD_FLUSH_INTERVAL=1 "$@"; do
-    [[ $kv == -- ]] && break
-    envs+=(--env "$kv")
+  local -a envs=(--env DD_DOGSTATSD_PORT="$PORT_UDP" --env DYNOSTATSD_FLUSH_INTERVAL=1)
+  while (($#)) && [[ $1 != -- ]]; do
+    envs+=(--env "$1")
     shift
   done
   ID=$("$HEROKU" dyno "$SLUG" --dyno "$dyno" --app-name shop-prod --detach "${envs[@]}" "$@")
@@ -142,7 +140,7 @@ t::wait_until 10 bash -c "'$HEROKU' logs '$ID' | grep -q 'msg=ready'" && t::pass
 start_dyno web.1 DISABLE_DATADOG_AGENT=true
 disabled=$ID
 sleep 1.5
-t::contains "$("$HEROKU" ps "$disabled")" "sleep infinity" "the disabled web dyno runs its command"
+t::contains "$("$HEROKU" ps "$disabled")" "bin/web" "the disabled web dyno runs its command"
 t::eq "$(t::agent_pids "$disabled" | wc -w)" 0 "DISABLE_DATADOG_AGENT: no agent"
 t::eq "$("$HEROKU" ps "$disabled" | grep -c dynostatsd-supervise)" 0 "DISABLE_DATADOG_AGENT: no supervisor"
 t::contains "$(log_of "$disabled")" 'msg="agent not started" reason="DISABLE_DATADOG_AGENT is set"' "web dyno says why"

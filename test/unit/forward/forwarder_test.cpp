@@ -422,3 +422,20 @@ TEST_CASE("close() is idempotent and stops everything") {
   f.forwarder->submit(batchOf(1));
   CHECK(f.http->sent.size() == 1);
 }
+
+TEST_CASE("start() warns about an unknown site once and logs the masked key, never the key") {
+  ForwardConfig config = Fixture::defaultConfig();
+  config.ddUrl = "";
+  config.site = "datadoghq.example";
+  config.validateApiKey = false;
+  Fixture f(config);
+  StderrCapture capture;
+  f.forwarder->start();
+  std::string logs = capture.take();
+  CHECK(f.forwarder->baseUrl() == "https://api.datadoghq.example");
+  CHECK(logs.find("reason=unknown_site site=datadoghq.example url=https://api.datadoghq.example") !=
+        std::string::npos);
+  CHECK(logs.find("api_key=***cdef") != std::string::npos);
+  CHECK(logs.find(kApiKey) == std::string::npos);
+  CHECK(f.http->sent.empty());  // validation switched off
+}

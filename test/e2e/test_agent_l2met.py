@@ -188,5 +188,33 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(agent.total("zero.count"), 1.0)
 
 
+class BrokenStdoutTest(unittest.TestCase):
+    def test_a_closed_stdout_does_not_stop_the_agent(self):
+        tmp = tempfile.mkdtemp(prefix="dynostatsd-e2e-")
+        port = agentlib.free_udp_port()
+        env = agentlib.clean_env(dict(DYNO_ENV, DD_DOGSTATSD_PORT=str(port)))
+        proc = subprocess.Popen([agentlib.binary(), "run"], env=env, cwd=tmp, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            proc.stdout.close()  # every l2met write now fails with EPIPE
+            ready = proc.stderr.readline().decode()
+            self.assertIn("msg=ready", ready)
+            sender = agentlib.Agent(env={})
+            sender.udp_port = port
+            for _ in range(3):
+                sender.send("broken.stdout:1|c")
+                time.sleep(1.1)  # three flushes with something to print
+            self.assertIsNone(proc.poll(), "the agent died")
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(10), 0)
+            self.assertIn("msg=stopped", proc.stderr.read().decode())
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -133,6 +133,18 @@ class TransportTest(unittest.TestCase):
             self.assertEqual(agent.stop(), 0)
         self.assertEqual(agent.total("dynostatsd.datagrams.truncated"), 1.0)
 
+    def test_loopback_by_default_all_interfaces_only_when_asked(self):
+        agent = agentlib.Agent(env=DYNO_ENV).start()
+        self.assertEqual(agent.udp_host, "127.0.0.1")
+        agent.stop()
+        agent = agentlib.Agent(env=dict(DYNO_ENV, DD_DOGSTATSD_NON_LOCAL_TRAFFIC="true")).start()
+        try:
+            self.assertEqual(agent.udp_host, "0.0.0.0")
+            agent.send("nonlocal.hits:1|c")
+            self.assertTrue(agent.wait_for_metric("count", "nonlocal.hits"))
+        finally:
+            self.assertEqual(agent.stop(), 0)
+
     def test_port_0_disables_udp_when_a_socket_is_set(self):
         path = os.path.join(self.tmp, "only.socket")
         agent = agentlib.Agent(env=dict(DYNO_ENV, DD_DOGSTATSD_SOCKET=path, DD_DOGSTATSD_PORT="0")).start()

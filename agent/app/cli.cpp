@@ -94,6 +94,7 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
                ": a DogStatsD agent for Heroku dynos (aggregates like the Datadog Agent, tags every series "
                "with its dyno)"};
   app.require_subcommand(1);
+  app.set_version_flag("-V,--version", "dynostatsd " DYNOSTATSD_VERSION);
 
   SettingFlags runFlags;
   CLI::App* run = app.add_subcommand("run", "Receive DogStatsD datagrams, aggregate, flush every interval");

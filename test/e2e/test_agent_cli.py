@@ -125,6 +125,8 @@ class CommandsTest(unittest.TestCase):
         result = agentlib.run_command(["version"])
         self.assertEqual(result.returncode, 0)
         self.assertRegex(result.stdout, r"^dynostatsd \d+\.\d+\.\d+\n$")
+        flag = agentlib.run_command(["--version"])
+        self.assertEqual((flag.returncode, flag.stdout), (0, result.stdout))
 
     def test_help_everywhere(self):
         for args in (["--help"], ["run", "--help"], ["check-config", "--help"], ["parse", "--help"],

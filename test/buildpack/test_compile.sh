@@ -94,4 +94,9 @@ t::eq "$status" 1 "an unpinned distro fails the build"
 t::contains "$out" " !     No pinned yaml-cpp/CLI11 packages for this stack (heroku-99, amd64)." "says what failed"
 t::contains "$out" " !       1. Use a supported stack" "gives numbered fixes"
 
+# Hand the compiled agent to the other test files (they share a cache) so the suite compiles once.
+mkdir -p "${SHARED_CACHE}/dynostatsd"
+rm -rf "${SHARED_CACHE}/dynostatsd/agent" "${SHARED_CACHE}/dynostatsd/deps"
+cp -a "${cache}/dynostatsd/agent" "${cache}/dynostatsd/deps" "${SHARED_CACHE}/dynostatsd/"
+
 t::finish

@@ -79,7 +79,7 @@ align_to_bucket() {
 #   last METRIC TAG...       the value of the latest point of a gauge
 #   points METRIC TAG...     number of points
 #   has METRIC TAG...        1 when a series with all TAGs exists, else 0
-#   tags METRIC              the sorted tags of the first series
+#   tags METRIC TAG...       the sorted tags of the first series with all TAGs
 #   sketch METRIC TAG...     "cnt min max sum" over every sketch point
 #   event TITLE              "text|tags" of the first event with TITLE
 #   check NAME               "status|message|tags" of the first service check NAME
@@ -122,7 +122,7 @@ elif query == "points":
 elif query == "has":
     print(1 if matching(args[0], args[1:]) else 0)
 elif query == "tags":
-    found = matching(args[0], [])
+    found = matching(args[0], args[1:])
     print(",".join(sorted(found[0][3])) if found else "none")
 elif query == "sketch":
     pts = [p for r in ok if r["path"] == "/api/beta/sketches" for s in r["body"]["sketches"]
@@ -342,7 +342,7 @@ step_05() {
   else
     fail "s05-worker: agent not ready"
   fi
-  wait_for_line "$(dyno_log s05-worker)" 'job=10 ' 20 || fail "05: worker did not process 10 jobs"
+  wait_for_line "$(dyno_log s05-worker)" 'job=10$' 20 || fail "05: worker did not process 10 jobs"
   stop s05-worker
   done_jobs=$(sed -n 's/.*msg="worker stopped" jobs_done=\([0-9]*\).*/\1/p' "$(dyno_log s05-worker)")
   if [[ -n $done_jobs ]]; then
@@ -363,20 +363,20 @@ step_06() {
   local slug="${WORK}/06.tgz" log tags
   build "${STEPS}/06-configuration" "$slug" || return 0
   # shellcheck disable=SC2046
-  boot "$slug" s06-web web.1 $(agent_env) DD_ENV=staging DD_SERVICE=example DD_VERSION=1.0.0 \
-    "DD_TAGS=region:eu" -- node web.js
+  boot "$slug" s06-web web.1 $(agent_env) DD_ENV=staging DD_SERVICE=example DD_VERSION=1.0.0 -- node web.js
   wait_ready s06-web || return 0
   in_dyno s06-web 'for i in 1 2 3 4; do curl -fsS -o /dev/null localhost:$PORT/; done'
-  check "06: example.http.requests with unified service tags" 4 \
-    "$(wait_intake 15 sum example.http.requests route:/ env:staging service:example version:1.0.0 region:eu \
+  check "06: example.http.requests with unified service tags and team:checkout from dynostatsd.yml" 4 \
+    "$(wait_intake 15 sum example.http.requests route:/ env:staging service:example version:1.0.0 \
       team:checkout dyno:web.1 -- 4)"
-  tags=$(intake tags example.http.requests)
-  check "06: env tag not doubled by hot-shots + agent" 1 "$(tr ',' '\n' <<<"$tags" | grep -c '^env:staging$')"
+  tags=$(intake tags example.http.requests env:staging)
+  check "06: env tag sent by hot-shots and added by the agent appears once" 1 \
+    "$(tr ',' '\n' <<<"$tags" | grep -c '^env:staging$')"
   check "06: 99th percentile from dynostatsd.yml" 1 "$(intake has example.http.response_time.99percentile route:/)"
   stop s06-web
 
   # A one-off dyno starts no agent by default.
-  boot "$slug" s06-run run.1 -- 'sleep 2; pgrep -fc "[d]ynostatsd" || true'
+  boot "$slug" s06-run run.1 -- 'sleep 2; pgrep -fc "[.]dynostatsd/bin/" || true'
   log=$(dyno_log s06-run)
   wait_for_line "$log" '^[0-9]+$' 20 || true
   check "06: agents in a one-off dyno" 0 "$(grep -E '^[0-9]+$' "$log" | tail -1)"
@@ -390,17 +390,21 @@ step_06() {
   check "06: disabled agent explains itself" 1 "$(grep -c 'agent not started.*DISABLE_DATADOG_AGENT' "$log")"
   stop s06-off
 
-  # No API key: the flush goes to the dyno log as l2met lines.
-  boot "$slug" s06-log web.3 "DYNOSTATSD_FLUSH_INTERVAL=1" "DD_DOGSTATSD_PORT=${UDP_PORT}" -- node web.js
+  # No API key: the flush goes to the dyno log as l2met lines. DD_TAGS replaces the file's tags.
+  boot "$slug" s06-log web.3 "DYNOSTATSD_FLUSH_INTERVAL=1" "DD_DOGSTATSD_PORT=${UDP_PORT}" \
+    "DD_TAGS=region:eu" -- node web.js
   wait_ready s06-log || return 0
+  check "06: check-config in the dyno: DD_TAGS wins over dynostatsd.yml" \
+    "tags=region:eu source=env|histogram_percentiles=0.95,0.99 source=yaml" \
+    "$(in_dyno s06-log '.dynostatsd/bin/dynostatsd check-config' 2>&1 |
+      grep -oE '^(tags=[^ ]* source=[a-z]+|histogram_percentiles=[^ ]* source=[a-z]+)' | paste -sd'|')"
   in_dyno s06-log 'for i in 1 2 3; do curl -fsS -o /dev/null localhost:$PORT/; done'
   log=$(dyno_log s06-log)
-  if wait_for_line "$log" 'source=web\.3.*example\.http\.requests' 15; then
-    pass "06: l2met line for example.http.requests in the log without an API key"
-  else
-    fail "06: no l2met line without an API key"
-    tail -20 "$log"
-  fi
+  wait_for_line "$log" 'source=web\.3 .*count#example\.http\.requests=[1-9]' 15 || true
+  sleep 2
+  check "06: l2met count#example.http.requests (route:/) summed over the log, no API key" 3 \
+    "$(grep -E '^dynostatsd: source=web\.3 tags=method:GET,route:/,status:200 ' "$log" |
+      grep -oE 'count#example\.http\.requests=[0-9]+' | awk -F= '{s += $2} END {print s + 0}')"
   stop s06-log
 }
 

@@ -759,7 +759,7 @@ def markdown(results):
     lines.append("| scenario | server | runs | lines sent | lines counted | loss | CPU s | lines/CPU-s | CPU % | "
                  "peak RSS MB | kernel drops | rcvbuf granted |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for key in sorted(k for k in results if not k.startswith("_")):
+    for key in sorted(k for k in results if not k.startswith("_") and k != "0-start"):
         for target, row in sorted(results[key].items()):
             lines.append(
                 f"| {key} | {target} | {row.get('runs')} | {show(row.get('lines_sent') or row.get('contexts_sent'), 'int')} "

@@ -396,7 +396,7 @@ step_06() {
   wait_ready s06-log || return 0
   check "06: check-config in the dyno: DD_TAGS wins over dynostatsd.yml" \
     "tags=region:eu source=env|histogram_percentiles=0.95,0.99 source=yaml" \
-    "$(in_dyno s06-log '.dynostatsd/bin/dynostatsd check-config' 2>&1 |
+    "$(in_dyno s06-log 'cd /app && .dynostatsd/bin/dynostatsd check-config' 2>&1 |
       grep -oE '^(tags=[^ ]* source=[a-z]+|histogram_percentiles=[^ ]* source=[a-z]+)' | paste -sd'|')"
   in_dyno s06-log 'for i in 1 2 3; do curl -fsS -o /dev/null localhost:$PORT/; done'
   log=$(dyno_log s06-log)

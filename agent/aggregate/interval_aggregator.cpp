@@ -82,7 +82,8 @@ void IntervalAggregator::add(const MetricSample& sample) {
 
 void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds) {
   double rate = sample.rate;
-  if (!(rate > 0 && rate <= 1)) {  // also catches NaN
+  // NaN fails both comparisons; a subnormal rate would make 1/rate infinite.
+  if (!(rate > 0 && rate <= 1) || !std::isfinite(1 / rate)) {
     ++stats_.invalidSampleRate;
     rate = 1;
   }
@@ -141,7 +142,8 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
     }
     case Family::Distribution: {
       if (!bucket.sketch) bucket.sketch = Pools::take(pools_->sketches);
-      const double weight = std::trunc(1 / rate);  // the Agent's uint(1/rate)
+      // The Agent's uint(1/rate), capped at a uint32 so bin counts stay representable.
+      const double weight = std::min(std::trunc(1 / rate), static_cast<double>(UINT32_MAX));
       for (const double v : sample.values) bucket.sketch->insert(v, weight);
       break;
     }

@@ -36,6 +36,7 @@ struct AggregatorStats {                     // running totals, for self-metrics
   std::uint64_t contextsExpired = 0;
   std::uint64_t timestampedTooNew = 0;         // |T more than 10 min in the future
   std::uint64_t timestampedQueueDrops = 0;     // |T points beyond kMaxTimestampedPending
+  std::uint64_t nonFiniteResults = 0;          // points dropped because a sum overflowed to +-Inf/NaN
   std::uint64_t histogramBucketsDegraded = 0;  // histogram buckets that fell back to a sketch
 };
 
@@ -91,6 +92,7 @@ class IntervalAggregator {
   void flushTimestamped(FlushBatch& out);
   void expireContexts(std::int64_t now);
   void releaseBucket(Bucket& bucket);
+  void pushPoint(Series& series, std::int64_t timestamp, double value);
   void rebuildIndex();
   Series makeSeries(std::string_view identity, std::string_view suffix, SeriesType type) const;
   std::vector<std::string> seriesTags(std::string_view identity) const;

@@ -125,12 +125,12 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
         if (counter) value /= interval;
         if (context.family == Family::Set)
           value = static_cast<double>(bucket.members ? bucket.members->size() : 0);
-        series.points.push_back(Point{bucket.start, value});
+        pushPoint(series, bucket.start, value);
       }
       for (std::int64_t start = zeroFrom; start < zeroTo; start += interval_) {
         series.points.push_back(Point{start, 0});
       }
-      out.series.push_back(std::move(series));
+      if (!series.points.empty()) out.series.push_back(std::move(series));
       break;
     }
     case Family::Histogram: {
@@ -155,9 +155,12 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
             case kMedian:
             case kPercentile: value = summary.ranked[output.rankIndex]; break;
           }
-          out.series[first + o].points.push_back(Point{bucket.start, value});
+          pushPoint(out.series[first + o], bucket.start, value);
         }
       }
+      out.series.erase(std::remove_if(out.series.begin() + static_cast<std::ptrdiff_t>(first),
+                                      out.series.end(), [](const Series& s) { return s.points.empty(); }),
+                       out.series.end());
       break;
     }
     case Family::Distribution: {
@@ -168,6 +171,10 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
       series.tags = seriesTags(context.identity);
       for (std::size_t i = 0; i < closed; ++i) {
         const DDSketch& sketch = *closedBuckets[i]->sketch;
+        if (!std::isfinite(sketch.sum()) || !(sketch.count() < 9e18)) {
+          ++stats_.nonFiniteResults;  // the values' sum overflowed a double
+          continue;
+        }
         SketchPoint point;
         point.timestamp = closedBuckets[i]->start;
         point.count = static_cast<std::int64_t>(std::llround(sketch.count()));
@@ -175,19 +182,17 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
         point.max = sketch.max();
         point.sum = sketch.sum();
         point.avg = sketch.avg();
+        point.keys.reserve(sketch.bins().size());
+        point.counts.reserve(sketch.bins().size());
         for (const auto& bin : sketch.bins()) {
-          // A bin heavier than a uint32 is split into several entries with the same key.
-          double remaining = std::round(bin.count);
-          while (remaining > 0) {
-            const double part = std::min(remaining, static_cast<double>(UINT32_MAX));
-            point.keys.push_back(bin.key);
-            point.counts.push_back(static_cast<std::uint32_t>(part));
-            remaining -= part;
-          }
+          // Saturates: more than 4 billion samples in one bin of one bucket is not a real load.
+          point.keys.push_back(bin.key);
+          point.counts.push_back(
+              static_cast<std::uint32_t>(std::min(std::round(bin.count), static_cast<double>(UINT32_MAX))));
         }
         series.points.push_back(std::move(point));
       }
-      out.sketches.push_back(std::move(series));
+      if (!series.points.empty()) out.sketches.push_back(std::move(series));
       break;
     }
   }
@@ -195,6 +200,14 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
   context.older.erase(context.older.begin(),
                       context.older.begin() + static_cast<std::ptrdiff_t>(closedOlder));
   if (headClosed) context.head = Bucket{};
+}
+
+void IntervalAggregator::pushPoint(Series& series, std::int64_t timestamp, double value) {
+  if (std::isfinite(value)) {
+    series.points.push_back(Point{timestamp, value});
+  } else {
+    ++stats_.nonFiniteResults;  // finite inputs whose sum overflowed a double (e.g. 1e308 twice)
+  }
 }
 
 void IntervalAggregator::releaseBucket(Bucket& bucket) {
@@ -232,9 +245,9 @@ void IntervalAggregator::flushTimestamped(FlushBatch& out) {
         makeSeries(head.identity, "", head.family == Family::Counter ? SeriesType::Rate : SeriesType::Gauge);
     std::size_t j = i;
     for (; j < timestamped_.size() && timestamped_[j].key == head.key; ++j) {
-      series.points.push_back(Point{timestamped_[j].timestamp, timestamped_[j].value});
+      pushPoint(series, timestamped_[j].timestamp, timestamped_[j].value);
     }
-    out.series.push_back(std::move(series));
+    if (!series.points.empty()) out.series.push_back(std::move(series));
     i = j;
   }
   timestamped_.clear();

@@ -182,6 +182,39 @@ TEST_CASE("non-finite values are rejected one by one and counted") {
   CHECK(find(batch, "h.max")->points[0].value == 4);
 }
 
+TEST_CASE("sums that overflow a double are dropped and counted, never sent as Inf/NaN") {
+  Fixture f;
+  f.addAt(kT0 + 1, sample("c", MetricType::Counter, {1e308, 1e308}));
+  f.addAt(kT0 + 1, sample("ok", MetricType::Counter, {1}));
+  f.addAt(kT0 + 1, sample("h", MetricType::Histogram, {1.7e308, 1.7e308}));
+  f.addAt(kT0 + 1, sample("d", MetricType::Distribution, {1.7e308, 1.7e308}));
+  f.addAt(kT0 + 1, sample("tiny.rate", MetricType::Counter, {1}, {}, 4.9e-324));  // 1/rate = Inf
+  CHECK(f.aggregator.stats().invalidSampleRate == 1);
+  const auto batch = f.flushAt(kT0 + 10);
+  CHECK(find(batch, "c") == nullptr);
+  CHECK(find(batch, "ok")->points[0].value == Approx(0.1));
+  CHECK(find(batch, "tiny.rate")->points[0].value == Approx(0.1));
+  CHECK(find(batch, "h.max")->points[0].value == 1.7e308);  // max and median stay finite
+  CHECK(find(batch, "h.avg") == nullptr);                   // sum overflowed
+  CHECK(batch.sketches.empty());
+  CHECK(f.aggregator.stats().nonFiniteResults == 3);  // c, h.avg, d
+  for (const auto& s : batch.series) {
+    for (const auto& p : s.points) CHECK(std::isfinite(p.value));
+  }
+}
+
+TEST_CASE("distribution weights are capped: a tiny sample rate cannot blow up the bins") {
+  Fixture f;
+  f.addAt(kT0 + 1, sample("d", MetricType::Distribution, {5}, {}, 1e-300));
+  f.addAt(kT0 + 1, sample("d", MetricType::Distribution, {5}, {}, 1e-300));
+  const auto batch = f.flushAt(kT0 + 10);
+  REQUIRE(batch.sketches.size() == 1);
+  const auto& p = batch.sketches[0].points.at(0);
+  CHECK(p.count == 2 * std::int64_t{UINT32_MAX});
+  CHECK(p.keys.size() == 1);
+  CHECK(p.counts == std::vector<std::uint32_t>{UINT32_MAX});  // saturated
+}
+
 TEST_CASE("tag order and duplicates never split a context; host and type family do") {
   Fixture f;
   f.addAt(kT0 + 1, sample("c", MetricType::Counter, {1}, {"b:2", "a:1"}));

@@ -183,18 +183,18 @@ void sleepUntil(std::int64_t deadlineNanos) {
   }
 }
 
-bool writeExpected(const Options& options, const LineFactory& factory, const std::vector<std::uint64_t>& sums,
-                   const SendStats& stats) {
-  std::ofstream out(options.expectedPath);
-  out << "{\"lines\":" << stats.lines << ",\"counters\":{";
+// {"lines":N,"counters":{"<name>":<sum>,...}}: every counter name's exact total.
+std::string expectedJson(const LineFactory& factory, const std::vector<std::uint64_t>& sums,
+                         const SendStats& stats) {
+  std::string out = "{\"lines\":" + std::to_string(stats.lines) + ",\"counters\":{";
   bool first = true;
   for (std::uint64_t n = 0; n < sums.size(); ++n) {
     if (!factory.isCounter(n) || sums[n] == 0) continue;
-    out << (first ? "" : ",") << '"' << jsonEscape(factory.nameOf(n)) << "\":" << sums[n];
+    out += first ? "\"" : ",\"";
+    out += jsonEscape(factory.nameOf(n)) + "\":" + std::to_string(sums[n]);
     first = false;
   }
-  out << "}}\n";
-  return static_cast<bool>(out);
+  return out + "}}\n";
 }
 
 }  // namespace
@@ -233,7 +233,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--prefix", options.spec.prefix, "metric name prefix")->capture_default_str();
   app.add_option("--expected", options.expectedPath,
-                 "write the exact per-name counter sums (JSON) to this file");
+                 "write the exact per-name counter sums (JSON) to this file; '-' prints them to stdout "
+                 "as a second line after the summary");
   app.add_flag("--dry-run", options.dryRun, "generate (and --expected) without sending");
   CLI11_PARSE(app, argc, argv);
 
@@ -288,9 +289,14 @@ int main(int argc, char** argv) {
   double seconds = static_cast<double>(nowNanos() - start) / 1e9;
 
   const SendStats& stats = sender.stats();
-  if (sumsOut && !writeExpected(options, factory, sums, stats)) {
-    std::fprintf(stderr, "loadgen: cannot write %s\n", options.expectedPath.c_str());
-    return 1;
+  std::string expected = sumsOut ? expectedJson(factory, sums, stats) : std::string();
+  if (sumsOut && options.expectedPath != "-") {
+    std::ofstream file(options.expectedPath);
+    file << expected;
+    if (!file) {
+      std::fprintf(stderr, "loadgen: cannot write %s\n", options.expectedPath.c_str());
+      return 1;
+    }
   }
   std::printf(
       "{\"lines\":%llu,\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"datagrams_per_second\":%.1f,"
@@ -303,5 +309,6 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(
           std::min<std::uint64_t>(options.lines, options.spec.names * options.spec.tagValues)),
       jsonEscape(options.spec.types).c_str(), options.spec.tags);
+  if (sumsOut && options.expectedPath == "-") std::fputs(expected.c_str(), stdout);
   return stats.failed ? 1 : 0;
 }

@@ -18,6 +18,7 @@ new_home() {
 #!/usr/bin/env bash
 echo "stub start pid=$$ args=$* DD_TAGS=${DD_TAGS:-} fds=$(ls /proc/self/fd | tr '\n' ' ')"
 [[ $(cat "$HOME/stub-mode" 2>/dev/null) == crash ]] && exit 3
+[[ $(cat "$HOME/stub-mode" 2>/dev/null) == bad-config ]] && echo 'at=error stage=config msg="invalid configuration"' && exit 2
 trap 'echo "stub got TERM"; sleep 0.5; echo "stub flushed"; exit 0' TERM
 while true; do sleep 0.05; done
 STUB
@@ -136,7 +137,7 @@ if t::wait_until 2 bash -c "[[ -n \$(cat '${home}/.dynostatsd/run/agent.pid') &&
 else
   t::fail "agent not restarted within 2 s"
 fi
-t::contains "$(cat "${home}/log")" "dynostatsd: at=warn stage=supervisor msg=agent exited status=137" "the crash is logged with its status"
+t::contains "$(cat "${home}/log")" "dynostatsd: at=warn stage=supervisor msg="agent exited" status=137" "the crash is logged with its status"
 t::contains "$(cat "${home}/log")" "restart_in=0.500s" "first restart after 0.5 s"
 
 # Shutdown: SIGTERM reaches the supervisor and the agent at once, like Heroku does.
@@ -158,6 +159,15 @@ sup=$(pids_of "$home" dynostatsd-supervise)
 t0=$(t::now_ms)
 kill -TERM "$sup"
 t::wait_until 2 t::not_alive "$sup" && t::pass "SIGTERM during backoff stops at once ($(($(t::now_ms) - t0)) ms)" || t::fail "supervisor ignored SIGTERM while backing off"
+
+echo "# invalid configuration is not retried"
+home=$(new_home bad-config)
+boot "$home" DYNO=web.1
+t::wait_until 3 grep -q "not restarting" "${home}/log" && t::pass "exit 2 stops the supervisor" || t::fail "bad config: $(cat "${home}/log")"
+t::eq "$(grep -c 'invalid configuration"' "${home}/log")" 1 "the agent ran once"
+t::contains "$(cat "${home}/log")" 'dynostatsd: at=error stage=supervisor msg="agent configuration invalid, not restarting" status=2' "says why it gave up"
+t::wait_until 2 bash -c "[[ -z \$(cat '${home}/.dynostatsd/run/supervisor.pid' 2>/dev/null) ]]" || true
+t::eq "$(count_of "$home" dynostatsd-supervise)" 0 "no supervisor left"
 
 echo "# prerun hooks"
 home=$(new_home run)

@@ -137,7 +137,8 @@ if t::wait_until 2 bash -c "[[ -n \$(cat '${home}/.dynostatsd/run/agent.pid') &&
 else
   t::fail "agent not restarted within 2 s"
 fi
-t::contains "$(cat "${home}/log")" "dynostatsd: at=warn stage=supervisor msg="agent exited" status=137" "the crash is logged with its status"
+t::contains "$(cat "${home}/log")" 'dynostatsd: at=warn stage=supervisor msg="agent exited" status=137' "the crash is logged with its status"
+t::not_contains "$(cat "${home}/log")" "Killed" "no shell job noise in the dyno log"
 t::contains "$(cat "${home}/log")" "restart_in=0.500s" "first restart after 0.5 s"
 
 # Shutdown: SIGTERM reaches the supervisor and the agent at once, like Heroku does.

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mapfile -t cpp < <(git ls-files --cached --others --exclude-standard -- '*.cpp' '*.h' | while read -r f; do [[ -f $f ]] && echo "$f"; done)
-mapfile -t sh < <(git ls-files --cached --others --exclude-standard -- '*.sh' 'bin/*' '.ci/run' 'test/heroku/heroku' 'test/buildpack/fixtures/*/bin/*' | while read -r f; do [[ -f $f ]] && echo "$f"; done)
+mapfile -t sh < <(git ls-files --cached --others --exclude-standard -- '*.sh' 'bin/*' '.ci/run' 'test/heroku/heroku' 'test/buildpack/fixtures/*/bin/*' 'test/fixtures/*/bin/*' | while read -r f; do [[ -f $f ]] && echo "$f"; done)
 
 status=0
 if ((${#cpp[@]})); then

@@ -240,3 +240,31 @@ class ForwardTlsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ForwardVolumeTest(ForwardTestCase):
+    def test_40k_series_arrive_split_within_the_limits(self):
+        agent = self.start_agent(flush=2)
+        names = ["fwd.vol.%05d" % i for i in range(40000)]
+        for start in range(0, len(names), 40):
+            # Gauges: counters would be zero-filled, resending 40k series every flush for 5 minutes.
+            agent.send("\n".join("%s:%d|g|#route:/r/%d,tier:volume-test" % (n, i % 97, i)
+                                 for i, n in enumerate(names[start:start + 40], start)))
+            if start % 400 == 0:
+                time.sleep(0.01)  # stay within the socket's receive buffer: this tests forwarding
+
+        def received():
+            return {s["metric"] for s in self.intake.series() if s["metric"].startswith("fwd.vol.")}
+
+        self.assertTrue(self.intake.wait_for(lambda: len(received()) == 40000, 60))
+        agent.stop()
+        payloads = [r for r in self.intake.accepted("/api/v2/series")
+                    if any(s["metric"].startswith("fwd.vol.") for s in r["body"]["series"])]
+        self.assertGreaterEqual(len(payloads), 2, "40k series need more than one v2 payload")
+        for record in payloads:
+            self.assertLessEqual(record["body_bytes"], 512000)
+            self.assertLess(record["decoded_bytes"], 5242880)
+            self.assertTrue(record["schema_valid"])
+        for i in range(0, 40000, 997):
+            points = self.intake.series_points(names[i])
+            self.assertEqual([v for _, v in points], [i % 97], names[i])

@@ -46,6 +46,11 @@ TransportError classifyCurlError(CURLcode code) {
 
 }  // namespace
 
+bool curlResolvesAsynchronously() {
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  return info != nullptr && (info->features & CURL_VERSION_ASYNCHDNS) != 0;
+}
+
 CurlHttpClient::CurlHttpClient(uv_loop_t* loop) : driver_(loop) {}
 
 CurlHttpClient::~CurlHttpClient() {

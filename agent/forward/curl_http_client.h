@@ -13,6 +13,10 @@
 
 namespace dynostatsd::forward {
 
+// False when this libcurl resolves names synchronously (no AsynchDNS): then a DNS lookup stalls
+// the event loop, so the forwarder warns at start.
+bool curlResolvesAsynchronously();
+
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(uv_loop_t* loop);

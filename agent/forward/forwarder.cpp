@@ -98,6 +98,11 @@ void Forwarder::start() {
              "url=" + log::quote(displayUrl(baseUrl_)) +
                  " series_api=" + (config_.seriesApi == SeriesApi::V2 ? "v2" : "v1") +
                  " api_key=" + log::quote(log::maskSecret(config_.apiKey)));
+  if (!curlResolvesAsynchronously()) {
+    log::write(log::Level::Warn, kStage,
+               "reason=sync_dns msg=\"this libcurl resolves host names synchronously; a slow DNS lookup "
+               "delays the event loop\"");
+  }
   if (!config_.validateApiKey || config_.apiKey.empty() || closed_) return;
   HttpRequest request;
   request.method = "GET";

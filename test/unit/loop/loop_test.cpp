@@ -234,3 +234,31 @@ TEST_CASE("drain() reads what is queued in the socket without running the loop")
   CHECK(listener->stats().datagrams == 70);  // readable after close
   CHECK(loop.close() == 0);
 }
+
+TEST_CASE("while traffic flows, reads are coalesced into fewer wake-ups") {
+  EventLoop loop;
+  RecordingSink sink;
+  std::string error;
+  ListenerOptions options;
+  options.soRcvbuf = 4 << 20;
+  auto listener = DatagramListener::openUdp(loop.get(), "127.0.0.1", 0, options, sink, error);
+  REQUIRE(listener != nullptr);
+  const int kTicks = 100, kPerTick = 3;
+  sink.listener = listener.get();
+  sink.expected = kTicks * kPerTick;
+  // A burst of 3 datagrams per loop iteration, paced by a 1 ms repeating timer: without
+  // coalescing each burst costs one wake-up (100); reading every 2 ms roughly halves that.
+  int ticks = 0;
+  Timer* self = nullptr;
+  Timer sender(loop.get(), [&] {
+    for (int i = 0; i < kPerTick; ++i) sendUdp(listener->localPort(), "tick:" + std::to_string(ticks) + "|c");
+    if (++ticks == kTicks) self->close();
+  });
+  self = &sender;
+  sender.start(1, 1);
+  loop.run();
+  REQUIRE(sink.datagrams.size() == kTicks * kPerTick);
+  CHECK(sink.datagrams.back() == "tick:99|c");
+  CHECK(listener->stats().wakeups < kTicks * 3 / 4);
+  CHECK(loop.close() == 0);
+}

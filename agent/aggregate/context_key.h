@@ -42,7 +42,9 @@ inline std::uint64_t load32(const char* p) {
 inline std::uint64_t hashBytes(std::string_view text, std::uint64_t seed) {
   const char* p = text.data();
   std::size_t n = text.size();
-  std::uint64_t h = seed ^ fold(n ^ kMul0, kMul1);
+  // The seed is folded with the length before any data is mixed in: a seed that only XORed into
+  // the state would let a one-bit seed difference cancel a one-bit data difference.
+  std::uint64_t h = fold(seed ^ kMul0, n ^ kMul1);
   while (n > 16) {
     h = fold(load64(p) ^ kMul2 ^ h, load64(p + 8) ^ kMul3);
     p += 16;
@@ -98,8 +100,9 @@ class ContextKeyer {
       }
       scratch_[j] = v;
     }
-    std::uint64_t h = hashing::hashBytes(name, seed_ + family);
+    std::uint64_t h = hashing::hashBytes(name, seed_);
     h = hashing::combine(h, hashing::hashBytes(host, seed_ ^ hashing::kMul3));
+    h = hashing::combine(h, hashing::fold(family + hashing::kMul1, hashing::kMul2));
     std::uint64_t previous = 0;
     for (std::size_t i = 0; i < scratch_.size(); ++i) {
       if (i > 0 && scratch_[i] == previous) continue;

@@ -103,6 +103,10 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
       keyer_.key(sample.name, sample.host, sample.tags, static_cast<std::uint8_t>(family));
   Context* context = findOrCreate(key, sample, family);
   if (context == nullptr) return;
+  if (context->family != family) {  // a 64-bit key collision across type families: never mix them
+    ++stats_.keyCollisions;
+    return;
+  }
   const std::int64_t start = bucketStart(nowSeconds, interval_);
   Bucket& bucket = bucketFor(*context, start);
 

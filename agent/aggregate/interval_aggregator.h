@@ -37,6 +37,7 @@ struct AggregatorStats {                     // running totals, for self-metrics
   std::uint64_t timestampedTooNew = 0;         // |T more than 10 min in the future
   std::uint64_t timestampedQueueDrops = 0;     // |T points beyond kMaxTimestampedPending
   std::uint64_t nonFiniteResults = 0;          // points dropped because a sum overflowed to +-Inf/NaN
+  std::uint64_t keyCollisions = 0;             // samples dropped: their key belongs to another type family
   std::uint64_t histogramBucketsDegraded = 0;  // histogram buckets that fell back to a sketch
 };
 

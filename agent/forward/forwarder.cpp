@@ -253,6 +253,13 @@ void Forwarder::onResponse(std::uint64_t id, const HttpResponse& response) {
                        " items=" + std::to_string(transaction->payload.items) +
                        " bytes=" + std::to_string(transaction->payload.body.size()));
       }
+      // v2 answers 202 {"errors":[...]} when it accepted the payload but not all of it.
+      if (response.body.find(R"("errors":[")") != std::string::npos && dropLog_.allow(now)) {
+        log::write(log::Level::Warn, kStage,
+                   "reason=intake_errors endpoint=" + endpointName +
+                       " response=" + log::quote(response.body) +
+                       " msg=\"the intake accepted the payload but reported errors\"");
+      }
       break;
     case OutcomeKind::Retry: {
       endpointState.backoff.onError();

@@ -439,3 +439,19 @@ TEST_CASE("start() warns about an unknown site once and logs the masked key, nev
   CHECK(logs.find(kApiKey) == std::string::npos);
   CHECK(f.http->sent.empty());  // validation switched off
 }
+
+TEST_CASE("A 202 that lists errors is counted sent and its errors are logged") {
+  Fixture f;
+  StderrCapture capture;
+  f.forwarder->submit(batchOf(1));
+  f.http->answer(202, TransportError::None, R"({"errors":["metric name too long"]})");
+  f.forwarder->submit(batchOf(1));
+  f.http->answer(202, TransportError::None, R"({"errors":[]})");
+  std::string logs = capture.take();
+  CHECK(f.metric("forward.payloads_sent", "endpoint:series_v2") == 2);
+  CHECK(
+      logs.find(
+          R"(reason=intake_errors endpoint=series_v2 response="{\"errors\":[\"metric name too long\"]}")") !=
+      std::string::npos);
+  CHECK(logs.find("reason=intake_errors") == logs.rfind("reason=intake_errors"));
+}

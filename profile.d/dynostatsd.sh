@@ -35,7 +35,11 @@ __dynostatsd_boot() {
     return 0
   fi
   # setsid -f: own session and process group, so the dyno's shell never waits for it or signals it.
-  setsid -f "${bin}/dynostatsd-supervise" </dev/null
+  if command -v setsid >/dev/null; then
+    setsid -f "${bin}/dynostatsd-supervise" </dev/null
+  else
+    ("${bin}/dynostatsd-supervise" </dev/null &)
+  fi
   return 0
 }
 __dynostatsd_boot

@@ -61,7 +61,7 @@ main() {
   local work
   work=$(mktemp -d)
   # shellcheck disable=SC2064
-  trap "rm -rf '${work}'" EXIT
+  trap "rm -rf '${work}' '${dest}.partial'" EXIT
   mkdir -p "${work}/state/lists/partial" "${work}/cache/archives/partial" "${work}/debs"
   echo "Updating a private apt index (${distro} ${arch})"
   if ! fetch::apt "$work" update >"${work}/update.log" 2>&1; then

@@ -94,6 +94,19 @@ t::eq "$status" 1 "an unpinned distro fails the build"
 t::contains "$out" " !     No pinned yaml-cpp/CLI11 packages for this stack (heroku-99, amd64)." "says what failed"
 t::contains "$out" " !       1. Use a supported stack" "gives numbered fixes"
 
+# vendor/fetch.sh on its own: an unpinned line prints the sha256 to pin; a wrong pin fails.
+grep -v '^debian-bookworm' "${BUILDPACK}/vendor/manifest" >"${WORK}/manifest"
+echo "debian-bookworm amd64 libcli11-dev 2.1.2+ds-1 unverified" >>"${WORK}/manifest"
+out=$(DYNOSTATSD_MANIFEST="${WORK}/manifest" "${BUILDPACK}/vendor/fetch.sh" "${WORK}/deps-unverified" 2>&1)
+t::eq "$?" 0 "an unverified pin still fetches (apt checked the signed index)"
+t::contains "$out" "libcli11-dev 2.1.2+ds-1 sha256 f1f6ee9ec053e0e0bcec47345e241b6a8ee006321248b4329e9ce88d2b4b64a8 (not pinned yet" "and prints the sha256 to pin"
+t::check "its headers are unpacked" test -f "${WORK}/deps-unverified/usr/include/CLI/CLI.hpp"
+sed -i 's/unverified$/0000000000000000000000000000000000000000000000000000000000000000/' "${WORK}/manifest"
+out=$(DYNOSTATSD_MANIFEST="${WORK}/manifest" "${BUILDPACK}/vendor/fetch.sh" "${WORK}/deps-bad" 2>&1)
+t::eq "$?" 6 "a checksum mismatch fails"
+t::contains "$out" "sha256 mismatch for libcli11-dev 2.1.2+ds-1" "and says which package"
+t::check "nothing is unpacked after a mismatch" test ! -e "${WORK}/deps-bad" -a ! -e "${WORK}/deps-bad.partial"
+
 # Hand the compiled agent to the other test files (they share a cache) so the suite compiles once.
 mkdir -p "${SHARED_CACHE}/dynostatsd"
 rm -rf "${SHARED_CACHE}/dynostatsd/agent" "${SHARED_CACHE}/dynostatsd/deps"

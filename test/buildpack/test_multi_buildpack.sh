@@ -9,10 +9,13 @@ BUILDPACK=$(t::snapshot)
 app="${WORK}/app"
 mkdir -p "$app"
 printf '%s\n' "web: hello && sleep infinity" "clock: sleep infinity" >"${app}/Procfile"
+mkdir -p "${app}/docs" && echo "big" >"${app}/docs/manual.pdf"
+printf '%s\n' "# not in the slug" "docs" >"${app}/.slugignore"
+printf '%s\n' "# heroku config -s" "NODE_ENV='production'" "export DYNOSTATSD_BUILD_JOBS=2" >"${WORK}/config.env"
 
 out=$("$HEROKU" build "$app" --buildpack "$BUILDPACK" --buildpack "${FIXTURES}/lang-buildpack" \
   --buildpack "${FIXTURES}/probe-buildpack" --cache "$SHARED_CACHE" --slug "${WORK}/slug.tgz" \
-  --env DYNOSTATSD_BUILD_JOBS=2 --env NODE_ENV=production 2>&1)
+  --env-file "${WORK}/config.env" 2>&1)
 t::eq "$?" 0 "three-buildpack build succeeds"
 t::contains "$out" "-----> dynostatsd app detected" "ours runs first"
 t::contains "$out" "-----> Stand-in Lang app detected" "then the language buildpack"
@@ -27,7 +30,8 @@ t::contains "$probe" "LANG_FIXTURE_BUILD=exported" "the language buildpack's exp
 t::contains "$probe" "hello=/tmp/build_" "its PATH (build-dir paths) too"
 t::contains "$probe" "STACK=debian-bookworm" "STACK is set during compile"
 t::contains "$probe" "HOME=/app" "HOME=/app during compile"
-t::contains "$probe" "ENV_FILES=DYNOSTATSD_BUILD_JOBS NODE_ENV " "config vars arrive as ENV_DIR files"
+t::contains "$probe" "ENV_FILES=DYNOSTATSD_BUILD_JOBS NODE_ENV " "config vars (from --env-file) arrive as ENV_DIR files"
+t::check ".slugignore'd paths are not in the slug" test ! -e "${slug}/docs"
 t::check "both .profile.d scripts are in the slug" test -f "${slug}/.profile.d/lang.sh" -a -f "${slug}/.profile.d/dynostatsd.sh"
 t::eq "$(cat "${WORK}/slug.release.yml")" "---" "the last buildpack's release is the one recorded"
 

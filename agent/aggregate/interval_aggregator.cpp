@@ -9,15 +9,6 @@
 
 namespace dynostatsd {
 
-namespace {
-
-std::int64_t bucketStart(std::int64_t seconds, std::int64_t interval) {
-  const std::int64_t remainder = ((seconds % interval) + interval) % interval;
-  return seconds - remainder;
-}
-
-}  // namespace
-
 IntervalAggregator::IntervalAggregator(const AggregateConfig& config, const Clock& clock,
                                        std::vector<std::string> staticTags)
     : config_(config),

@@ -10,11 +10,6 @@
 namespace dynostatsd {
 namespace {
 
-std::int64_t bucketStart(std::int64_t seconds, std::int64_t interval) {
-  const std::int64_t remainder = ((seconds % interval) + interval) % interval;
-  return seconds - remainder;
-}
-
 template <typename T>
 void recycle(std::vector<std::unique_ptr<T>>& pool, std::unique_ptr<T> object, std::size_t limit) {
   if (object && pool.size() < limit) pool.push_back(std::move(object));

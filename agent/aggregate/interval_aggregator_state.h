@@ -12,6 +12,12 @@
 
 namespace dynostatsd {
 
+// The start of the epoch-aligned bucket holding `seconds`.
+inline std::int64_t bucketStart(std::int64_t seconds, std::int64_t interval) {
+  const std::int64_t remainder = ((seconds % interval) + interval) % interval;
+  return seconds - remainder;
+}
+
 // What one histogram output series carries (HistogramOutput::statistic).
 enum HistogramStatistic : int { kMax, kMin, kMedian, kAvg, kSum, kCount, kPercentile };
 

@@ -19,6 +19,10 @@ std::string signalName(int signum) {
   }
 }
 
+// Series per flush slice: ~4 MB of FlushBatch, well inside one v2 payload's 5 MB uncompressed cap
+// after serialization splits it.
+constexpr std::size_t kFlushSliceItems = 10000;
+
 std::string millisText(double millis) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f", millis);
@@ -165,6 +169,7 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
   out.push_back({"dropped", {"reason:context_limit"}, static_cast<double>(a.contextLimitDrops), true});
   out.push_back({"dropped", {"reason:set_member_limit"}, static_cast<double>(a.setMemberLimitDrops), true});
   out.push_back({"dropped", {"reason:non_finite_value"}, static_cast<double>(a.nonFiniteValues), true});
+  out.push_back({"dropped", {"reason:non_finite_result"}, static_cast<double>(a.nonFiniteResults), true});
   out.push_back({"dropped",
                  {"reason:timestamp_unsupported_type"},
                  static_cast<double>(a.timestampedUnsupported),
@@ -182,8 +187,20 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
 
 void Agent::flush(bool flushAll) {
   const std::uint64_t started = uv_hrtime();
+  // In slices of at most kFlushSliceItems series, each handed on (serialized, compressed) and
+  // freed before the next is built, so a flush of 100k contexts never holds them all at once.
+  std::size_t series = 0, sketches = 0, events = 0, checks = 0;
   FlushBatch batch;
-  aggregator_.flush(batch, flushAll);
+  auto emit = [&] {
+    if (report_) report_->write(batch);
+    if (forwarder_) forwarder_->submit(batch);
+    series += batch.series.size();
+    sketches += batch.sketches.size();
+    events += batch.events.size();
+    checks += batch.checks.size();
+    batch = FlushBatch{};
+  };
+  while (!aggregator_.flushSome(batch, flushAll, kFlushSliceItems)) emit();
   ingestor_.takeQueued(batch);
   if (config_.selfMetrics) {
     const std::int64_t interval = config_.aggregate.flushIntervalSeconds;
@@ -194,15 +211,13 @@ void Agent::flush(bool flushAll) {
     collectSelfMetrics(figures);
     selfMetrics_.report(figures, timestamp, batch.series);
   }
-  if (report_) report_->write(batch);
-  if (forwarder_) forwarder_->submit(batch);
+  emit();
   ++flushes_;
   lastFlushMillis_ = static_cast<double>(uv_hrtime() - started) / 1e6;
   if (log::enabled(log::Level::Debug)) {
     log::write(log::Level::Debug, "app",
-               "msg=flushed series=" + std::to_string(batch.series.size()) + " sketches=" +
-                   std::to_string(batch.sketches.size()) + " events=" + std::to_string(batch.events.size()) +
-                   " checks=" + std::to_string(batch.checks.size()) + " final=" +
+               "msg=flushed series=" + std::to_string(series) + " sketches=" + std::to_string(sketches) +
+                   " events=" + std::to_string(events) + " checks=" + std::to_string(checks) + " final=" +
                    (flushAll ? "true" : "false") + " duration_ms=" + millisText(lastFlushMillis_));
   }
 }

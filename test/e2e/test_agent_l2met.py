@@ -22,7 +22,9 @@ DYNO_ENV = {"DYNO": "web.1", "HEROKU_APP_NAME": "shop", "DYNOSTATSD_FLUSH_INTERV
 class L2metOutputTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.agent = agentlib.Agent(env=DYNO_ENV).start()
+        # A large receive buffer: test_a_flush_bigger_than_one_slice_is_complete sends 250 datagrams
+        # of ~1.7 KB back to back.
+        cls.agent = agentlib.Agent(env=dict(DYNO_ENV, DD_DOGSTATSD_SO_RCVBUF=str(8 << 20))).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -76,6 +78,19 @@ class L2metOutputTest(unittest.TestCase):
         self.agent.wait_until(lambda: self.agent.entries("count", "e2e.route", "env:prod,route:/a"))
         self.assertEqual(self.agent.total("e2e.route", tags="env:prod,route:/a"), 2.0)
         self.assertEqual(self.agent.total("e2e.route", tags="route:/b"), 5.0)
+
+    def test_a_flush_bigger_than_one_slice_is_complete(self):
+        # 25,000 contexts: the agent flushes in slices of 10,000 series; every one must be printed.
+        names = ["slice.g%05d" % i for i in range(25000)]
+        for start in range(0, len(names), 100):
+            self.agent.send("\n".join("%s:%d|g" % (n, i) for i, n in enumerate(names[start:start + 100], start)))
+        self.assertTrue(self.agent.wait_until(
+            lambda: len({n for _, _, n, _ in self.agent.entries("sample") if n.startswith("slice.")}) == 25000,
+            timeout=15), "not every context was printed")
+        values = {n: v for _, _, n, v in self.agent.entries("sample") if n.startswith("slice.")}
+        self.assertEqual(values["slice.g00000"], 0.0)
+        self.assertEqual(values["slice.g24999"], 24999.0)
+        self.assertTrue(all(len(l) <= 1000 for l in self.agent.stdout()))
 
     def test_parse_errors_are_counted_per_reason_and_logged(self):
         self.agent.send("e2e.nopipe\ne2e.badtype:1|zz\ne2e.fine:1|c\n_sc|only")

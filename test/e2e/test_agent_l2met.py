@@ -80,7 +80,7 @@ class L2metOutputTest(unittest.TestCase):
         self.assertEqual(self.agent.total("e2e.route", tags="route:/b"), 5.0)
 
     def test_a_flush_bigger_than_one_slice_is_complete(self):
-        # 25,000 contexts: the agent flushes in slices of 10,000 series; every one must be printed.
+        # 25,000 contexts: the agent flushes in slices of 2,500 series; every one must be printed.
         names = ["slice.g%05d" % i for i in range(25000)]
         for start in range(0, len(names), 100):
             self.agent.send("\n".join("%s:%d|g" % (n, i) for i, n in enumerate(names[start:start + 100], start)))

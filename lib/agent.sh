@@ -28,6 +28,7 @@ agent::compile() {
   log="${obj}/build.log"
   started=$SECONDS
   output::step "Compiling the agent (${cxx} $("$cxx" -dumpfullversion 2>/dev/null || "$cxx" -dumpversion), cmake $(cmake --version | head -n1 | cut -d" " -f3), Release, ${jobs} jobs)"
+  output::indent "The first build on a stack takes a minute or two; later builds reuse the cached agent."
   # -ffile-prefix-map keeps the buildpack's and the object tree's paths out of the binary;
   # no RPATH: every shared library comes from the stack's standard directories.
   if ! {

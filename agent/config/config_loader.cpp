@@ -1,5 +1,6 @@
 #include "config/config_loader.h"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
@@ -77,6 +78,27 @@ bool loadYaml(const std::string& path, std::map<std::string, std::string, std::l
     values[key] = std::move(text);
   }
   return true;
+}
+
+// Where a value of `source` came from, for an error message.
+std::string originOf(ConfigSource source, std::string_view env, std::string_view flag,
+                     const std::string& file) {
+  switch (source) {
+    case ConfigSource::Env: return std::string(env);
+    case ConfigSource::Cli: return std::string(flag);
+    default: return file;
+  }
+}
+
+// An open StatsD port on a shared host lets anyone inject metrics: anything but loopback must be
+// asked for explicitly.
+bool isLoopback(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
 }
 
 }  // namespace
@@ -181,6 +203,16 @@ bool loadConfig(const ConfigInputs& inputs, LoadedConfig& out, ConfigError& erro
       error = {key, ConfigSource::Cli, "--" + key, "unknown setting"};
       return false;
     }
+  }
+  if (!out.config.ingest.nonLocalTraffic && !isLoopback(out.config.ingest.bindHost)) {
+    error.setting = "bind_host";
+    error.source = out.sources["bind_host"];
+    error.origin = originOf(error.source, "DD_BIND_HOST", "--bind-host", out.configFile);
+    error.message =
+        "a non-loopback address needs dogstatsd_non_local_traffic=true (DD_DOGSTATSD_NON_LOCAL_TRAFFIC), "
+        "got " +
+        out.config.ingest.bindHost;
+    return false;
   }
   if (out.config.ingest.udpPort == 0 && out.config.ingest.socketPath.empty()) {
     error.setting = "dogstatsd_port";

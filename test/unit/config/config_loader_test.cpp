@@ -189,6 +189,25 @@ TEST_CASE("UDP off without a socket is an error; with a socket it is fine") {
   CHECK(loaded.config.ingest.udpPort == 0);
 }
 
+TEST_CASE("binding beyond loopback needs dogstatsd_non_local_traffic") {
+  for (const char* host : {"127.0.0.1", "127.0.0.2", "::1", "localhost"}) {
+    Fixture f;
+    f.env["DD_BIND_HOST"] = host;
+    LoadedConfig loaded;
+    ConfigError error;
+    CHECK(loadConfig(f.inputs, loaded, error));
+  }
+  Fixture f;
+  f.env["DD_BIND_HOST"] = "0.0.0.0";
+  LoadedConfig loaded;
+  ConfigError error;
+  REQUIRE_FALSE(loadConfig(f.inputs, loaded, error));
+  CHECK(error.setting == "bind_host");
+  CHECK(error.origin == "DD_BIND_HOST");
+  f.env["DD_DOGSTATSD_NON_LOCAL_TRAFFIC"] = "true";
+  CHECK(loadConfig(f.inputs, loaded, error));
+}
+
 TEST_CASE("an invalid cli value is blamed on the flag") {
   Fixture f;
   f.inputs.cli["dogstatsd_port"] = "-1";

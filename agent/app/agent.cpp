@@ -118,12 +118,22 @@ int Agent::run() {
 }
 
 void Agent::scheduleFlush() {
+  // libuv measures timeouts from the time cached at the start of this loop iteration; refresh it so
+  // a long flush does not make the next one fire early.
+  uv_update_time(loop_.get());
   flushTimer_->start(static_cast<std::uint64_t>(
       millisUntilNextFlush(clock_.nowMillis(), config_.aggregate.flushIntervalSeconds)));
 }
 
 void Agent::onFlushTimer() {
-  flush(false);
+  // At most one regular flush per bucket: a timer that fired early (a clock step) only re-arms, so
+  // self-metrics are never stamped twice with the same bucket.
+  const std::int64_t interval = config_.aggregate.flushIntervalSeconds;
+  const std::int64_t bucket = clock_.nowSeconds() / interval;
+  if (bucket != lastFlushedBucket_) {
+    lastFlushedBucket_ = bucket;
+    flush(false);
+  }
   scheduleFlush();
 }
 

@@ -90,6 +90,7 @@ class Agent {
   std::vector<std::unique_ptr<SignalWatcher>> signals_;
   Phase phase_ = Phase::Running;
   std::uint64_t flushes_ = 0;
+  std::int64_t lastFlushedBucket_ = -1;  // now / interval at the last regular flush
   double lastFlushMillis_ = 0;
 };
 

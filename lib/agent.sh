@@ -65,3 +65,25 @@ agent::compile() {
   echo "$key" >"${cached}/key"
   rm -rf "$obj"
 }
+
+# agent::check_config AGENT ENV_DIR BUILD_DIR: runs `dynostatsd check-config` with the app's DD_*/
+# DYNOSTATSD_* config vars and its dynostatsd.yml, and warns (never fails the build) when the agent
+# would refuse to start at boot. The agent masks the API key in everything it prints.
+agent::check_config() {
+  local agent=$1 env_dir=$2 build_dir=$3 out status=0
+  out=$(
+    cd "$build_dir" || exit 0
+    for file in "${env_dir}"/*; do
+      name=${file##*/}
+      [[ -f $file && $name =~ ^(DD_[A-Z0-9_]+|DYNOSTATSD_[A-Z0-9_]+|HEROKU_APP_NAME)$ ]] || continue
+      export "${name}=$(cat "$file")"
+    done
+    "$agent" check-config 2>&1 >/dev/null
+  ) || status=$?
+  if ((status == 2)); then
+    output::warning "The agent will not start with this configuration:" "$out" "" \
+      "Fix the setting named above (heroku config:set NAME=value, or dynostatsd.yml);" \
+      "changing a config var restarts the dynos, no rebuild needed."
+  fi
+  return 0
+}

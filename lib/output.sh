@@ -26,7 +26,7 @@ output::warning() {
     echo
     local line
     for line in "$@"; do
-      echo " !     ${line}"
+      if [[ -n $line ]]; then echo " !     ${line}"; else echo " !"; fi
     done
     echo
   } >&2

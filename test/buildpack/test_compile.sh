@@ -82,6 +82,12 @@ t::figure "slug growth: ${growth} bytes compressed, $(du -sb "${slug}/.dynostats
 ((growth < 3 * 1024 * 1024)) && t::pass "slug grows by less than 3 MB" || t::fail "slug grows by ${growth} bytes"
 
 echo "# switches and errors"
+out=$("$HEROKU" build "$APP" --buildpack "$BUILDPACK" --cache "$cache" --slug "${WORK}/badcfg.tgz" \
+  --env DD_DOGSTATSD_PORT=99999 --env DD_API_KEY=secret-build-key-123 2>&1)
+t::eq "$?" 0 "an invalid agent setting does not fail the build"
+t::contains "$out" " !     The agent will not start with this configuration:" "but the build warns"
+t::contains "$out" 'var=DD_DOGSTATSD_PORT error="must be an integer in 0..65535, got 99999"' "naming the setting"
+t::not_contains "$out" "secret-build-key-123" "without printing the API key"
 out=$("$HEROKU" build "$APP" --buildpack "$BUILDPACK" --cache "${WORK}/cache-skip" --slug "${WORK}/skip.tgz" \
   --env DYNOSTATSD_SKIP_BUILD=true 2>&1)
 t::contains "$out" "DYNOSTATSD_SKIP_BUILD is set: the agent is not built and will not start." "DYNOSTATSD_SKIP_BUILD warns"

@@ -762,6 +762,8 @@ def markdown(results):
     lines = ["| figure | target | dynostatsd | Etsy statsd | ours ÷ theirs | met? |",
              "|---|---|---|---|---|---|"]
     for label, key, figure, target, unit, _, met in TABLE:
+        if key not in results:
+            continue  # scenario not run
         ours = results.get(key, {}).get("dynostatsd", {}).get(figure)
         theirs = results.get(key, {}).get("etsy-statsd", {}).get(figure)
         ratio = "n/a"

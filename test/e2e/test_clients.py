@@ -91,6 +91,8 @@ setTimeout(() => {
   for (const ms of [10, 20]) client.timing('hs.latency_sampled', ms, 0.5);
   for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) client.histogram('hs.size', v);
   for (const g of [3, 7, 5]) client.gauge('hs.queue', g);
+  client.gauge('hs.delta', 10);
+  client.gaugeDelta('hs.delta', 5); // "+5|g": a delta for Etsy statsd, the absolute value 5 for DogStatsD
   for (const u of ['alice', 'bob', 'alice', 'carol']) client.set('hs.users', u);
   for (const d of [100, 200, 300]) client.distribution('hs.payload', d, ['route:/upload']);
   client.event('hs deploy', 'line one\nline two', { alert_type: 'success', priority: 'low' }, ['team:web']);
@@ -293,6 +295,8 @@ class ClientCompatibilityTest(unittest.TestCase):
         for s in self.series("hs.requests"):
             self.assertIn("client:hot-shots", s["tags"])
         self.assertEqual(self.total("hs.balance"), -3)
+        # Like the Datadog Agent, a signed gauge value is absolute, not a delta (reference §A.8).
+        self.assertEqual(self.last_gauge("hs.delta"), 5)
         self.assertEqual(self.total("hs.latency_sampled.count"), 4)  # 2 x |@0.5
         self.assertEqual(self.single("hs.latency_sampled.max")[0], 20)
         self.assert_histogram_1_to_10("hs.size")

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Usage: scripts/demo.sh   (or `make demo`)
-# Builds the example app (example-app/steps/06-configuration) with the dynostatsd buildpack in
-# front of a Node.js buildpack into a simulated Heroku slug, boots a web dyno, sends it some
-# traffic and shows what the agent reports without an API key (l2met lines in the dyno log),
-# then stops the dyno the way Heroku does (SIGTERM) and shows the final flush.
+# Writes out the example app's last step (example-app/steps/materialize.sh 6), builds it with the
+# dynostatsd buildpack in front of a Node.js buildpack into a simulated Heroku slug, boots a web
+# dyno, sends it some traffic and shows what the agent reports without an API key (l2met lines
+# in the dyno log), then stops the dyno the way Heroku does (SIGTERM) and shows the final flush.
 #
 # Settings (environment): DEMO_FLUSH_INTERVAL (default 2 s), DEMO_KEEP=1 keeps the work dir,
 # DEMO_DIRECT=1 skips the simulator and runs the agent and the app as plain local processes
@@ -12,13 +12,14 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-APP_SRC="${ROOT}/example-app/steps/06-configuration"
+APP_STEP=6
 HEROKU="${ROOT}/test/heroku/heroku"
 NODE_BUILDPACK="${ROOT}/test/fixtures/nodejs-buildpack"
 FLUSH=${DEMO_FLUSH_INTERVAL:-2}
 CACHE="${XDG_CACHE_HOME:-${HOME}/.cache}/dynostatsd/demo"
 WORK=$(mktemp -d /tmp/dynostatsd-demo.XXXXXX)
 LOG="${WORK}/dyno.log"
+APP_SRC="${WORK}/app"
 PIDS=()
 DYNO_ID=""
 
@@ -104,7 +105,7 @@ show_report() {
 
 check_prerequisites() {
   local tool
-  for tool in node npm curl cmake g++; do
+  for tool in node npm curl cmake g++ git; do
     command -v "$tool" >/dev/null || fail "${tool} is missing." "Run: make deps"
   done
 }
@@ -115,7 +116,7 @@ demo_simulator() {
   local slug="${WORK}/slug.tgz" web_port udp_port dyno
   export HEROKU_SIM_HOME="${WORK}/sim"
   mkdir -p "$CACHE"
-  step "Building the slug: dynostatsd buildpack, then the Node.js buildpack (${APP_SRC#"${ROOT}"/})"
+  step "Building the slug: dynostatsd buildpack, then the Node.js buildpack (example app, step ${APP_STEP})"
   "$HEROKU" build "$APP_SRC" --buildpack "$ROOT" --buildpack "$NODE_BUILDPACK" \
     --app-name dynostatsd-demo --cache "${CACHE}/build-cache" --slug "$slug" 2>&1 | indent
 
@@ -155,14 +156,12 @@ demo_simulator() {
 # --- without the simulator: the agent binary and the app as plain local processes ------------
 
 demo_direct() {
-  local build=${DEMO_BUILD:-${ROOT}/build-demo} app="${WORK}/app" web_port udp_port agent_pid app_pid
+  local build=${DEMO_BUILD:-${ROOT}/build-demo} app=$APP_SRC web_port udp_port agent_pid app_pid
   step "Building the agent (cmake, Release) into ${build#"${ROOT}"/}"
   cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDYNOSTATSD_TESTS=OFF \
     -DDYNOSTATSD_BENCH=OFF >/dev/null
   cmake --build "$build" -j 2 --target dynostatsd 2>&1 | tail -2 | indent
   step "Installing the example app's packages (npm ci)"
-  cp -r "$APP_SRC" "$app"
-  rm -rf "${app}/node_modules"
   (cd "$app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error 2>&1 | indent)
 
   web_port=$(free_port tcp)
@@ -205,6 +204,10 @@ demo_direct() {
 main() {
   local started=$SECONDS
   check_prerequisites
+  step "Writing out the example app, step ${APP_STEP} (example-app/steps/materialize.sh ${APP_STEP} DEST)"
+  "${ROOT}/example-app/steps/materialize.sh" "$APP_STEP" "$APP_SRC" ||
+    fail "example-app/steps/materialize.sh ${APP_STEP} failed (see above)"
+  (cd "$APP_SRC" && printf '%s\n' *) | paste -sd' ' | indent
   if [[ -x $HEROKU && $(id -u) == 0 && -z ${DEMO_DIRECT:-} ]]; then
     demo_simulator
   else

@@ -8,10 +8,15 @@ Making it exact:
 - Sampling is made deterministic inside each client script by replacing the random source the
   library itself uses (Math.random, random.random, Kernel#rand) with one that always keeps the
   sample, so "|@0.5" is on the wire for every call and the agent must scale by 2.
-- Per-interval statistics (sets, histograms) need all values in one bucket: each script waits for
-  the start of a wall-clock second and sends its burst at once (in one datagram where the client
-  can batch), so the burst lands in a single 1 s bucket.
-- Totals (counters) are summed over every point, so bucket boundaries do not matter for them.
+- Per-interval statistics (sets, timer and histogram median/avg/percentiles) need all values in
+  one bucket: each script waits for the start of a bucket (they are epoch-aligned; BUCKET_MS is
+  the flush interval) and sends its burst at once (in one datagram where the client can batch).
+  A burst can still straddle a boundary when the machine stalls (or a multi-datagram client is
+  slow), so after each run the test counts the points of those statistics; when one has more
+  than one, the run is repeated under a fresh metric prefix (PREFIX; at most 3 runs, each
+  reported) and the exact assertions apply to the run that fit in one bucket.
+- Totals (counters, timer counts), maxima, the last gauge value and distribution sketches
+  (cnt/min/max/sum) are combined over every point, so bucket boundaries do not matter for them.
 
 npm clients (hot-shots, node-statsd) are installed once into a cache directory
 (DYNOSTATSD_NPM_CLIENTS, default ~/.cache/dynostatsd/npm-clients-<pins>); the Debian clients come
@@ -71,11 +76,14 @@ def unix_dgram_available(modules):
     return probe.returncode == 0
 
 
-# Every script receives the port (and socket path) in the environment, waits for the start of the
-# next wall-clock second (+20 ms), sends its burst, and exits after the client has flushed.
+# Every script receives the port (and socket path), the metric prefix PREFIX and the bucket width
+# BUCKET_MS in the environment, waits for the start of the next bucket (+20 ms), sends its burst,
+# and exits after the client has flushed.
 
 HOT_SHOTS_SCRIPT = r"""
 const StatsD = require('hot-shots');
+const P = process.env.PREFIX;
+const W = Number(process.env.BUCKET_MS);
 Math.random = () => 0; // always "sampled in": the rate still goes on the wire
 const client = new StatsD({
   host: '127.0.0.1', port: Number(process.env.PORT), globalTags: ['client:hot-shots'],
@@ -84,21 +92,21 @@ const client = new StatsD({
   errorHandler: (e) => { console.error(e); process.exitCode = 1; },
 });
 setTimeout(() => {
-  for (let i = 0; i < 5; i++) client.increment('hs.requests', 1, ['route:/home']);
-  for (let i = 0; i < 4; i++) client.increment('hs.sampled', 1, 0.5);
-  client.decrement('hs.balance', 3);
-  for (const ms of [10, 20, 30, 40]) client.timing('hs.latency', ms, ['route:/home']);
-  for (const ms of [10, 20]) client.timing('hs.latency_sampled', ms, 0.5);
-  for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) client.histogram('hs.size', v);
-  for (const g of [3, 7, 5]) client.gauge('hs.queue', g);
-  client.gauge('hs.delta', 10);
-  client.gaugeDelta('hs.delta', 5); // "+5|g": a delta for Etsy statsd, the absolute value 5 for DogStatsD
-  for (const u of ['alice', 'bob', 'alice', 'carol']) client.set('hs.users', u);
-  for (const d of [100, 200, 300]) client.distribution('hs.payload', d, ['route:/upload']);
-  client.event('hs deploy', 'line one\nline two', { alert_type: 'success', priority: 'low' }, ['team:web']);
-  client.check('hs.can_serve', client.CHECKS.WARNING, { message: 'slow disk' }, ['team:web']);
+  for (let i = 0; i < 5; i++) client.increment(`${P}.requests`, 1, ['route:/home']);
+  for (let i = 0; i < 4; i++) client.increment(`${P}.sampled`, 1, 0.5);
+  client.decrement(`${P}.balance`, 3);
+  for (const ms of [10, 20, 30, 40]) client.timing(`${P}.latency`, ms, ['route:/home']);
+  for (const ms of [10, 20]) client.timing(`${P}.latency_sampled`, ms, 0.5);
+  for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) client.histogram(`${P}.size`, v);
+  for (const g of [3, 7, 5]) client.gauge(`${P}.queue`, g);
+  client.gauge(`${P}.delta`, 10);
+  client.gaugeDelta(`${P}.delta`, 5); // "+5|g": a delta for Etsy statsd, the absolute value 5 for DogStatsD
+  for (const u of ['alice', 'bob', 'alice', 'carol']) client.set(`${P}.users`, u);
+  for (const d of [100, 200, 300]) client.distribution(`${P}.payload`, d, ['route:/upload']);
+  client.event(`${P} deploy`, 'line one\nline two', { alert_type: 'success', priority: 'low' }, ['team:web']);
+  client.check(`${P}.can_serve`, client.CHECKS.WARNING, { message: 'slow disk' }, ['team:web']);
   client.close((err) => { if (err) { console.error(err); process.exitCode = 1; } });
-}, 1020 - (Date.now() % 1000));
+}, W + 20 - (Date.now() % W));
 """
 
 HOT_SHOTS_UDS_SCRIPT = r"""
@@ -114,27 +122,30 @@ client.close((err) => { if (err) { console.error(err); process.exitCode = 1; } }
 
 NODE_STATSD_SCRIPT = r"""
 const StatsD = require('node-statsd');
+const P = process.env.PREFIX;
+const W = Number(process.env.BUCKET_MS);
 Math.random = () => 0;
 const client = new StatsD({ host: '127.0.0.1', port: Number(process.env.PORT), global_tags: ['client:node-statsd'] });
 let pending = 0;
 const done = (err) => { if (err) { console.error(err); process.exitCode = 1; } if (--pending === 0) client.close(); };
 const send = (fn, ...args) => { pending++; fn.call(client, ...args, done); };
 setTimeout(() => {
-  for (let i = 0; i < 5; i++) send(client.increment, 'ns.requests', 1, 1, ['route:/home']);
-  for (let i = 0; i < 4; i++) send(client.increment, 'ns.sampled', 1, 0.5, []);
-  for (const ms of [10, 20, 30, 40]) send(client.timing, 'ns.latency', ms, 1, ['route:/home']);
-  for (const g of [3, 7, 5]) send(client.gauge, 'ns.queue', g, 1, []);
-  for (const u of ['alice', 'bob', 'alice', 'carol']) send(client.set, 'ns.users', u, 1, []);
-  for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) send(client.histogram, 'ns.size', v, 1, []);
-}, 1020 - (Date.now() % 1000));
+  for (let i = 0; i < 5; i++) send(client.increment, `${P}.requests`, 1, 1, ['route:/home']);
+  for (let i = 0; i < 4; i++) send(client.increment, `${P}.sampled`, 1, 0.5, []);
+  for (const ms of [10, 20, 30, 40]) send(client.timing, `${P}.latency`, ms, 1, ['route:/home']);
+  for (const g of [3, 7, 5]) send(client.gauge, `${P}.queue`, g, 1, []);
+  for (const u of ['alice', 'bob', 'alice', 'carol']) send(client.set, `${P}.users`, u, 1, []);
+  for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) send(client.histogram, `${P}.size`, v, 1, []);
+}, W + 20 - (Date.now() % W));
 """
 
 PYTHON_STATSD_SCRIPT = r"""
 import os, random, time
 import statsd
 random.random = lambda: 0.0  # statsd.client.base samples with random.random() > rate
-client = statsd.StatsClient('127.0.0.1', int(os.environ['PORT']), prefix='py')
-time.sleep(1.02 - time.time() % 1)
+client = statsd.StatsClient('127.0.0.1', int(os.environ['PORT']), prefix=os.environ['PREFIX'])
+width = int(os.environ['BUCKET_MS']) / 1000
+time.sleep(width + 0.02 - time.time() % width)
 with client.pipeline() as pipe:  # one datagram (pipeline flushes at maxudpsize 512)
     for _ in range(5):
         pipe.incr('requests')
@@ -157,19 +168,20 @@ aiodogstatsd.client.random = lambda: 0.0  # the client samples with `random() > 
 async def main():
     client = aiodogstatsd.Client(host='127.0.0.1', port=int(os.environ['PORT']), constant_tags={'client': 'aiodogstatsd'})
     await client.connect()
-    await asyncio.sleep(1.02 - time.time() % 1)
+    p, width = os.environ['PREFIX'], int(os.environ['BUCKET_MS']) / 1000
+    await asyncio.sleep(width + 0.02 - time.time() % width)
     for _ in range(5):
-        client.increment('aio.requests', tags={'route': '/home'})
+        client.increment(p + '.requests', tags={'route': '/home'})
     for _ in range(4):
-        client.increment('aio.sampled', sample_rate=0.5)
+        client.increment(p + '.sampled', sample_rate=0.5)
     for ms in (10, 20, 30, 40):
-        client.timing('aio.latency', value=ms, tags={'route': '/home'})
+        client.timing(p + '.latency', value=ms, tags={'route': '/home'})
     for v in range(1, 11):
-        client.histogram('aio.size', value=v)
+        client.histogram(p + '.size', value=v)
     for g in (3, 7, 5):
-        client.gauge('aio.queue', value=g)
+        client.gauge(p + '.queue', value=g)
     for d in (100, 200, 300):
-        client.distribution('aio.payload', value=d)
+        client.distribution(p + '.payload', value=d)
     await client.close()
 
 asyncio.run(main())
@@ -181,8 +193,9 @@ class Statsd
   def rand(*) = 0.0 # send_stats samples with `rand < sample_rate`
 end
 client = Statsd.new('127.0.0.1', Integer(ENV.fetch('PORT')))
-client.namespace = 'rb'
-sleep(1.02 - Time.now.to_f % 1)
+client.namespace = ENV.fetch('PREFIX')
+width = Integer(ENV.fetch('BUCKET_MS')) / 1000.0
+sleep(width + 0.02 - Time.now.to_f % width)
 client.batch do |b|
   b.batch_size = 100
   5.times { b.increment('requests') }
@@ -192,6 +205,10 @@ client.batch do |b|
   %w[alice bob alice carol].each { |u| b.set('users', u) }
 end
 """
+
+
+FLUSH_SECONDS = 1
+MAX_RUNS = 3  # runs of one client script before a burst that never fits one bucket fails the test
 
 
 class ClientCompatibilityTest(unittest.TestCase):
@@ -204,7 +221,7 @@ class ClientCompatibilityTest(unittest.TestCase):
         cls.agent = agentlib.Agent(env={
             "DD_API_KEY": "client-test-key",
             "DD_DD_URL": cls.intake.url,
-            "DYNOSTATSD_FLUSH_INTERVAL": "1",
+            "DYNOSTATSD_FLUSH_INTERVAL": str(FLUSH_SECONDS),
             "DD_DOGSTATSD_SOCKET": cls.socket_path,
             "DYNO": "web.1",
         })
@@ -219,12 +236,28 @@ class ClientCompatibilityTest(unittest.TestCase):
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def run_client(self, argv, script, env=None):
-        full_env = dict(os.environ, PORT=str(self.port), SOCKET=self.socket_path, NODE_PATH=self.modules)
-        full_env.update(env or {})
+    def run_client(self, argv, script, prefix=""):
+        full_env = dict(os.environ, PORT=str(self.port), SOCKET=self.socket_path, NODE_PATH=self.modules,
+                        PREFIX=prefix, BUCKET_MS=str(FLUSH_SECONDS * 1000))
         result = subprocess.run(argv + [script], env=full_env, capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 0, "client failed:\n%s%s" % (result.stdout, result.stderr))
         self.settle(time.time())
+
+    def run_burst(self, argv, script, name, one_bucket):
+        """Runs a client script whose statistics ONE_BUCKET (metric suffixes) must come from one
+        bucket; returns the metric prefix of the first run where each of them has one point.
+
+        A run whose burst straddled a bucket boundary is reported and repeated under a fresh
+        prefix, so its metrics never mix with the next run's."""
+        for run in range(1, MAX_RUNS + 1):
+            prefix = name if run == 1 else "%s_run%d" % (name, run)
+            self.run_client(argv, script, prefix)
+            split = {m: n for m in one_bucket if (n := self.point_count(prefix + m)) > 1}
+            if not split:
+                return prefix
+            print("note: %s: the burst straddled a bucket boundary (points: %s); running it again" % (prefix, split),
+                  file=sys.stderr)
+        self.fail("%s: the burst straddled a bucket boundary in all %d runs" % (name, MAX_RUNS))
 
     def settle(self, sent_at):
         """Waits until the agent has flushed a bucket that starts after the client finished."""
@@ -234,6 +267,9 @@ class ClientCompatibilityTest(unittest.TestCase):
             return any(ts >= horizon for s in self.intake.series() for ts, _ in s["points"])
 
         self.assertTrue(self.intake.wait_for(flushed_past, timeout=15), "no flush after the client ran")
+
+    def point_count(self, metric):
+        return sum(len(s["points"]) for s in self.intake.series(metric))
 
     def series(self, metric):
         found = self.intake.series(metric)
@@ -264,6 +300,18 @@ class ClientCompatibilityTest(unittest.TestCase):
         self.assertEqual(self.series(metric)[0]["type"], "gauge")
         return points[-1][1]
 
+    def sketch_summary(self, metric, tags=()):
+        """(cnt, min, max, sum) of a distribution over every sketch point (any number of buckets)."""
+        found = self.intake.wait_for(lambda: self.intake.sketches(metric), timeout=10)
+        self.assertTrue(found, "no sketch %s" % metric)
+        points = []
+        for sketch in found:
+            for tag in list(tags) + DYNO_TAGS:
+                self.assertIn(tag, sketch["tags"], metric)
+            points += sketch["dogsketches"]
+        return (sum(p["cnt"] for p in points), min(p["min"] for p in points), max(p["max"] for p in points),
+                sum(p["sum"] for p in points))
+
     def assert_timer(self, prefix, tags=()):
         # 10, 20, 30, 40 ms in one bucket: max 40, median 20, avg 25, count 4, p95 40 (§B.3).
         self.assertEqual(self.single(prefix + ".max", tags)[0], 40)
@@ -289,29 +337,27 @@ class ClientCompatibilityTest(unittest.TestCase):
 
     # -- clients --------------------------------------------------------------------------------
 
+    # Per-interval statistics of a timer (10, 20, 30, 40) and a histogram (1..10).
+    TIMER = [".latency.median", ".latency.avg", ".latency.95percentile"]
+    HISTOGRAM = [".size.median", ".size.avg", ".size.95percentile"]
+
     def test_hot_shots(self):
-        self.run_client([NODE, "-e"], HOT_SHOTS_SCRIPT)
-        self.assert_common("hs", tagged=True)
-        for s in self.series("hs.requests"):
+        p = self.run_burst([NODE, "-e"], HOT_SHOTS_SCRIPT, "hs",
+                           self.TIMER + self.HISTOGRAM + [".latency_sampled.max", ".users"])
+        self.assert_common(p, tagged=True)
+        for s in self.series(p + ".requests"):
             self.assertIn("client:hot-shots", s["tags"])
-        self.assertEqual(self.total("hs.balance"), -3)
+        self.assertEqual(self.total(p + ".balance"), -3)
         # Like the Datadog Agent, a signed gauge value is absolute, not a delta (reference §A.8).
-        self.assertEqual(self.last_gauge("hs.delta"), 5)
-        self.assertEqual(self.total("hs.latency_sampled.count"), 4)  # 2 x |@0.5
-        self.assertEqual(self.single("hs.latency_sampled.max")[0], 20)
-        self.assert_histogram_1_to_10("hs.size")
-        value, s = self.single("hs.users")
+        self.assertEqual(self.last_gauge(p + ".delta"), 5)
+        self.assertEqual(self.total(p + ".latency_sampled.count"), 4)  # 2 x |@0.5
+        self.assertEqual(self.single(p + ".latency_sampled.max")[0], 20)
+        self.assert_histogram_1_to_10(p + ".size")
+        value, s = self.single(p + ".users")
         self.assertEqual((value, s["type"]), (3, "gauge"))
+        self.assertEqual(self.sketch_summary(p + ".payload", ["route:/upload"]), (3, 100, 300, 600))
 
-        sketches = self.intake.wait_for(lambda: self.intake.sketches("hs.payload"), timeout=10)
-        self.assertEqual(len(sketches), 1, sketches)
-        self.assertIn("route:/upload", sketches[0]["tags"])
-        for tag in DYNO_TAGS:
-            self.assertIn(tag, sketches[0]["tags"])
-        points = sketches[0]["dogsketches"]
-        self.assertEqual([(p["cnt"], p["min"], p["max"], p["sum"]) for p in points], [(3, 100, 300, 600)])
-
-        events = self.intake.wait_for(lambda: self.intake.events("hs deploy"), timeout=10)
+        events = self.intake.wait_for(lambda: self.intake.events(p + " deploy"), timeout=10)
         self.assertEqual(len(events), 1)
         event = events[0]
         self.assertEqual(event["text"], "line one\nline two")  # hot-shots escapes \n, the agent unescapes
@@ -319,7 +365,7 @@ class ClientCompatibilityTest(unittest.TestCase):
         self.assertIn("team:web", event["tags"])
         self.assertIn("dyno:web.1", event["tags"])
 
-        checks = self.intake.wait_for(lambda: self.intake.checks("hs.can_serve"), timeout=10)
+        checks = self.intake.wait_for(lambda: self.intake.checks(p + ".can_serve"), timeout=10)
         self.assertEqual(len(checks), 1)
         self.assertEqual((checks[0]["status"], checks[0].get("message")), (1, "slow disk"))
         self.assertIn("team:web", checks[0]["tags"])
@@ -333,35 +379,33 @@ class ClientCompatibilityTest(unittest.TestCase):
         self.assertEqual(self.last_gauge("hsuds.queue"), 11)
 
     def test_node_statsd(self):
-        self.run_client([NODE, "-e"], NODE_STATSD_SCRIPT)
-        self.assert_common("ns", tagged=True)
-        for s in self.series("ns.requests"):
+        p = self.run_burst([NODE, "-e"], NODE_STATSD_SCRIPT, "ns", self.TIMER + self.HISTOGRAM + [".users"])
+        self.assert_common(p, tagged=True)
+        for s in self.series(p + ".requests"):
             self.assertIn("client:node-statsd", s["tags"])
-        self.assert_histogram_1_to_10("ns.size")
-        self.assertEqual(self.single("ns.users")[0], 3)
+        self.assert_histogram_1_to_10(p + ".size")
+        self.assertEqual(self.single(p + ".users")[0], 3)
 
     def test_python_statsd(self):
         # python-statsd speaks plain StatsD: no tags, no histograms, events or service checks.
-        self.run_client([SYSTEM_PYTHON, "-c"], PYTHON_STATSD_SCRIPT)
-        self.assert_common("py", tagged=False)
-        self.assertEqual(self.single("py.users")[0], 3)
+        p = self.run_burst([SYSTEM_PYTHON, "-c"], PYTHON_STATSD_SCRIPT, "py", self.TIMER + [".users"])
+        self.assert_common(p, tagged=False)
+        self.assertEqual(self.single(p + ".users")[0], 3)
 
     def test_python_aiodogstatsd(self):
         # aiodogstatsd has tags, histograms and distributions, but no sets, events or service checks.
-        self.run_client([SYSTEM_PYTHON, "-c"], AIODOGSTATSD_SCRIPT)
-        self.assert_common("aio", tagged=True)
-        for s in self.series("aio.requests"):
+        p = self.run_burst([SYSTEM_PYTHON, "-c"], AIODOGSTATSD_SCRIPT, "aio", self.TIMER + self.HISTOGRAM)
+        self.assert_common(p, tagged=True)
+        for s in self.series(p + ".requests"):
             self.assertIn("client:aiodogstatsd", s["tags"])
-        self.assert_histogram_1_to_10("aio.size")
-        sketches = self.intake.wait_for(lambda: self.intake.sketches("aio.payload"), timeout=10)
-        self.assertEqual([(p["cnt"], p["min"], p["max"], p["sum"]) for s in sketches for p in s["dogsketches"]],
-                         [(3, 100, 300, 600)])
+        self.assert_histogram_1_to_10(p + ".size")
+        self.assertEqual(self.sketch_summary(p + ".payload"), (3, 100, 300, 600))
 
     def test_ruby_statsd(self):
         # statsd-ruby speaks plain StatsD: no tags, no histograms, events or service checks.
-        self.run_client([RUBY, "-e"], RUBY_STATSD_SCRIPT)
-        self.assert_common("rb", tagged=False)
-        self.assertEqual(self.single("rb.users")[0], 3)
+        p = self.run_burst([RUBY, "-e"], RUBY_STATSD_SCRIPT, "rb", self.TIMER + [".users"])
+        self.assert_common(p, tagged=False)
+        self.assertEqual(self.single(p + ".users")[0], 3)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,24 @@ bool cutPrefix(std::string_view field, std::string_view prefix, std::string_view
   return true;
 }
 
+// The fields events and service checks share: `#` tags, `d:` timestamp (ignored when invalid) and
+// `h:` host. Returns false when `field` is none of them.
+template <class Message>
+bool assignSharedField(std::string_view field, Message& out) {
+  std::string_view value;
+  if (cutPrefix(field, "#", value)) {
+    assignTags(value, out.tags);
+  } else if (cutPrefix(field, "d:", value)) {
+    std::int64_t timestamp = 0;
+    if (parseGoInt(value, timestamp) == NumberStatus::Ok) out.timestamp = timestamp;
+  } else if (cutPrefix(field, "h:", value)) {
+    out.host.assign(value);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // A header length: Go Atoi (sign allowed, no '_'), negative rejected.
 bool parseLength(std::string_view raw, std::uint64_t& out) {
   std::int64_t value = 0;
@@ -109,14 +127,8 @@ ParseError parseEvent(std::string_view message, Event& out) {
   //         ^^^^^^^^^^^^^^^^^^^^^^^^^ fields: later wins; an invalid d:, p: or t: is ignored
   forEachField(body.substr(contentLength), [&out](std::string_view field) {
     std::string_view value;
-    if (cutPrefix(field, "#", value)) {
-      assignTags(value, out.tags);
-    } else if (cutPrefix(field, "d:", value)) {
-      std::int64_t timestamp = 0;
-      if (parseGoInt(value, timestamp) == NumberStatus::Ok) out.timestamp = timestamp;
-    } else if (cutPrefix(field, "h:", value)) {
-      out.host.assign(value);
-    } else if (cutPrefix(field, "k:", value)) {
+    if (assignSharedField(field, out)) return;
+    if (cutPrefix(field, "k:", value)) {
       out.aggregationKey.assign(value);
     } else if (cutPrefix(field, "p:", value)) {
       if (value == "normal" || value == "low") out.priority.assign(value);
@@ -161,16 +173,8 @@ ParseError parseServiceCheck(std::string_view message, ServiceCheck& out) {
   //                  ^^^^^^^^^^^^^ ^^^^^ ^^^^^^^^^ ^^^^^^^^^^^^^^^^^^^^^^ fields: later wins
   forEachField(rest.substr(pipe + 1), [&out](std::string_view field) {
     std::string_view value;
-    if (cutPrefix(field, "#", value)) {
-      assignTags(value, out.tags);
-    } else if (cutPrefix(field, "d:", value)) {
-      std::int64_t timestamp = 0;
-      if (parseGoInt(value, timestamp) == NumberStatus::Ok) out.timestamp = timestamp;
-    } else if (cutPrefix(field, "h:", value)) {
-      out.host.assign(value);
-    } else if (cutPrefix(field, "m:", value)) {
-      out.message.assign(value);
-    }
+    if (assignSharedField(field, out)) return;
+    if (cutPrefix(field, "m:", value)) out.message.assign(value);
   });
   return ParseError::None;
 }

@@ -1,7 +1,12 @@
 #include "parse/explain.h"
 
+#include <cstdint>
+#include <initializer_list>
 #include <istream>
 #include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "parse/json_text.h"
 #include "parse/parser.h"
@@ -27,14 +32,41 @@ void appendKey(std::string& out, std::string_view key) {
   out.append("\":");
 }
 
+// `{"kind":<kind>,"<firstKey>":<firstValue>`: the opening every explained message shares.
+void appendHead(std::string& out, std::string_view kind, std::string_view firstKey,
+                std::string_view firstValue) {
+  out.append("{\"kind\":\"").append(kind).append("\",\"").append(firstKey).append("\":");
+  appendJsonString(out, firstValue);
+}
+
+void appendString(std::string& out, std::string_view key, std::string_view value) {
+  appendKey(out, key);
+  appendJsonString(out, value);
+}
+
+// `,"key":"value"` for each pair, in order.
+void appendStrings(std::string& out,
+                   std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+  for (const auto& [key, value] : fields) appendString(out, key, value);
+}
+
+void appendInteger(std::string& out, std::string_view key, std::int64_t value) {
+  appendKey(out, key);
+  out.append(std::to_string(value));
+}
+
+// `,"tags":[...]}`: the closing every explained message shares.
+void appendTagsAndClose(std::string& out, const std::vector<std::string>& tags) {
+  appendKey(out, "tags");
+  appendStringArray(out, tags);
+  out.push_back('}');
+}
+
 void appendMetric(std::string& out, const MetricSample& sample) {
-  out.append("{\"kind\":\"metric\",\"name\":");
-  appendJsonString(out, sample.name);
-  appendKey(out, "type");
-  appendJsonString(out, wireName(sample.type));
+  appendHead(out, "metric", "name", sample.name);
+  appendString(out, "type", wireName(sample.type));
   if (sample.type == MetricType::Set) {
-    appendKey(out, "value");
-    appendJsonString(out, sample.setMember);
+    appendString(out, "value", sample.setMember);
   } else {
     appendKey(out, "values");
     out.push_back('[');
@@ -48,49 +80,28 @@ void appendMetric(std::string& out, const MetricSample& sample) {
   appendJsonNumber(out, sample.rate);
   appendKey(out, "tags");
   appendStringArray(out, sample.tags);
-  if (sample.timestamp != 0) {
-    appendKey(out, "ts");
-    out.append(std::to_string(sample.timestamp));
-  }
+  if (sample.timestamp != 0) appendInteger(out, "ts", sample.timestamp);
   out.push_back('}');
 }
 
 void appendEvent(std::string& out, const Event& event) {
-  out.append("{\"kind\":\"event\",\"title\":");
-  appendJsonString(out, event.title);
-  appendKey(out, "text");
-  appendJsonString(out, event.text);
-  appendKey(out, "ts");
-  out.append(std::to_string(event.timestamp));
-  appendKey(out, "host");
-  appendJsonString(out, event.host);
-  appendKey(out, "aggregation_key");
-  appendJsonString(out, event.aggregationKey);
-  appendKey(out, "priority");
-  appendJsonString(out, event.priority);
-  appendKey(out, "source_type");
-  appendJsonString(out, event.sourceType);
-  appendKey(out, "alert_type");
-  appendJsonString(out, event.alertType);
-  appendKey(out, "tags");
-  appendStringArray(out, event.tags);
-  out.push_back('}');
+  appendHead(out, "event", "title", event.title);
+  appendString(out, "text", event.text);
+  appendInteger(out, "ts", event.timestamp);
+  appendStrings(out, {{"host", event.host},
+                      {"aggregation_key", event.aggregationKey},
+                      {"priority", event.priority},
+                      {"source_type", event.sourceType},
+                      {"alert_type", event.alertType}});
+  appendTagsAndClose(out, event.tags);
 }
 
 void appendServiceCheck(std::string& out, const ServiceCheck& check) {
-  out.append("{\"kind\":\"service_check\",\"name\":");
-  appendJsonString(out, check.name);
-  appendKey(out, "status");
-  out.append(std::to_string(check.status));
-  appendKey(out, "ts");
-  out.append(std::to_string(check.timestamp));
-  appendKey(out, "host");
-  appendJsonString(out, check.host);
-  appendKey(out, "message");
-  appendJsonString(out, check.message);
-  appendKey(out, "tags");
-  appendStringArray(out, check.tags);
-  out.push_back('}');
+  appendHead(out, "service_check", "name", check.name);
+  appendInteger(out, "status", check.status);
+  appendInteger(out, "ts", check.timestamp);
+  appendStrings(out, {{"host", check.host}, {"message", check.message}});
+  appendTagsAndClose(out, check.tags);
 }
 
 }  // namespace
@@ -118,10 +129,8 @@ bool explainMessage(std::string_view message, std::string& out) {
     }
   }
   if (error == ParseError::None) return true;
-  out.append("{\"kind\":\"error\",\"reason\":");
-  appendJsonString(out, reasonName(error));
-  appendKey(out, "input");
-  appendJsonString(out, message);
+  appendHead(out, "error", "reason", reasonName(error));
+  appendString(out, "input", message);
   out.push_back('}');
   return false;
 }

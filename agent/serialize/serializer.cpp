@@ -33,6 +33,47 @@ bool hasFinitePoint(const std::vector<Point>& points) {
   return false;
 }
 
+// How one point is spelled: `open` timestamp `separator` value `close`.
+struct PointSyntax {
+  std::string_view open;
+  std::string_view separator;
+  std::string_view close;
+};
+
+// Appends the finite points, comma separated, in `syntax`; returns how many were skipped (NaN/Inf).
+std::uint64_t appendFinitePoints(std::string& out, const std::vector<Point>& points,
+                                 const PointSyntax& syntax) {
+  std::uint64_t skipped = 0;
+  bool first = true;
+  for (const Point& point : points) {
+    if (!std::isfinite(point.value)) {
+      ++skipped;
+      continue;
+    }
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(syntax.open);
+    appendJsonInt(out, point.timestamp);
+    out.append(syntax.separator);
+    appendJsonDouble(out, point.value);
+    out.append(syntax.close);
+  }
+  return skipped;
+}
+
+// `key` (with its leading comma) and the value, only when there is a value.
+void appendStringIfSet(std::string& out, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  out.append(key);
+  appendJsonString(out, value);
+}
+
+void appendTimestampIfSet(std::string& out, std::string_view key, std::int64_t timestamp) {
+  if (timestamp <= 0) return;
+  out.append(key);
+  appendJsonInt(out, timestamp);
+}
+
 // The EventAlertType values the public API accepts; DogStatsD's four are a subset.
 std::string_view alertTypeOrInfo(std::string_view type) {
   for (std::string_view known :
@@ -102,20 +143,7 @@ void Serializer::writeSeriesV2(const Series& series) {
   out.append(R"(,"interval":)");
   appendJsonInt(out, series.interval);
   out.append(R"(,"points":[)");
-  bool first = true;
-  for (const Point& point : series.points) {
-    if (!std::isfinite(point.value)) {
-      ++stats_.nonFinitePoints;
-      continue;
-    }
-    if (!first) out.push_back(',');
-    first = false;
-    out.append(R"({"timestamp":)");
-    appendJsonInt(out, point.timestamp);
-    out.append(R"(,"value":)");
-    appendJsonDouble(out, point.value);
-    out.push_back('}');
-  }
+  stats_.nonFinitePoints += appendFinitePoints(out, series.points, {R"({"timestamp":)", R"(,"value":)", "}"});
   out.push_back(']');
   if (!series.host.empty()) {
     out.append(R"(,"resources":[{"type":"host","name":)");
@@ -124,10 +152,7 @@ void Serializer::writeSeriesV2(const Series& series) {
   }
   out.push_back(',');
   appendTags(out, series.tags);
-  if (!series.unit.empty()) {
-    out.append(R"(,"unit":)");
-    appendJsonString(out, series.unit);
-  }
+  appendStringIfSet(out, R"(,"unit":)", series.unit);
   out.push_back('}');
 }
 
@@ -138,20 +163,7 @@ void Serializer::writeSeriesV1(const Series& series) {
   out.append(R"({"metric":)");
   appendJsonString(out, series.name);
   out.append(R"(,"points":[)");
-  bool first = true;
-  for (const Point& point : series.points) {
-    if (!std::isfinite(point.value)) {
-      ++stats_.nonFinitePoints;
-      continue;
-    }
-    if (!first) out.push_back(',');
-    first = false;
-    out.push_back('[');
-    appendJsonInt(out, point.timestamp);
-    out.push_back(',');
-    appendJsonDouble(out, point.value);
-    out.push_back(']');
-  }
+  stats_.nonFinitePoints += appendFinitePoints(out, series.points, {"[", ",", "]"});
   out.append(R"(],"type":")").append(v1TypeName(series.type)).append(R"(","interval":)");
   appendJsonInt(out, series.interval);
   out.append(R"(,"host":)");
@@ -237,14 +249,8 @@ void Serializer::writeCheck(const ServiceCheck& check) {
   appendJsonInt(out, check.status >= 0 && check.status <= 3 ? check.status : 3);  // else UNKNOWN
   out.push_back(',');
   appendTags(out, check.tags);
-  if (check.timestamp > 0) {
-    out.append(R"(,"timestamp":)");
-    appendJsonInt(out, check.timestamp);
-  }
-  if (!check.message.empty()) {
-    out.append(R"(,"message":)");
-    appendJsonString(out, check.message);
-  }
+  appendTimestampIfSet(out, R"(,"timestamp":)", check.timestamp);
+  appendStringIfSet(out, R"(,"message":)", check.message);
   out.push_back('}');
 }
 
@@ -265,24 +271,15 @@ void Serializer::writeEvent(const Event& event) {
   appendJsonString(out, event.title);
   out.append(R"(,"text":)");
   if (appendJsonString(out, event.text, kEventTextMaxChars)) ++stats_.truncatedFields;
-  if (event.timestamp > 0) {
-    out.append(R"(,"date_happened":)");
-    appendJsonInt(out, event.timestamp);
-  }
-  if (!event.host.empty()) {
-    out.append(R"(,"host":)");
-    appendJsonString(out, event.host);
-  }
+  appendTimestampIfSet(out, R"(,"date_happened":)", event.timestamp);
+  appendStringIfSet(out, R"(,"host":)", event.host);
   out.append(R"(,"priority":")").append(event.priority == "low" ? "low" : "normal");
   out.append(R"(","alert_type":")").append(alertTypeOrInfo(event.alertType)).push_back('"');
   if (!event.aggregationKey.empty()) {
     out.append(R"(,"aggregation_key":)");
     if (appendJsonString(out, event.aggregationKey, kEventAggregationKeyMaxChars)) ++stats_.truncatedFields;
   }
-  if (!event.sourceType.empty()) {
-    out.append(R"(,"source_type_name":)");
-    appendJsonString(out, event.sourceType);
-  }
+  appendStringIfSet(out, R"(,"source_type_name":)", event.sourceType);
   out.push_back(',');
   appendTags(out, event.tags);
   out.push_back('}');

@@ -49,23 +49,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A TCP port and a UDP port nobody uses right now (the demo must not collide with a real 8125).
-free_port() {
-  /usr/bin/python3 -c '
-import socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
-
-# Waits until FILE has a line matching REGEX; fails after SECONDS.
-wait_for_line() {
-  local file=$1 regex=$2 seconds=$3 deadline
-  deadline=$((SECONDS + seconds))
-  until grep -qE -- "$regex" "$file" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
+# free_port, wait_for_line
+# shellcheck source=scripts/lib/local.sh
+source "${ROOT}/scripts/lib/local.sh"
 
 # Sends a small, known workload to the web dyno.
 traffic() {

@@ -54,21 +54,9 @@ check() {
   if [[ $2 == "$3" ]]; then pass "$1 = $2"; else fail "$1: want '$2', got '$3'"; fi
 }
 
-free_port() {
-  "$PY" -c '
-import socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
-
-wait_for_line() {
-  local file=$1 regex=$2 seconds=$3 deadline
-  deadline=$((SECONDS + seconds))
-  until grep -qE -- "$regex" "$file" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
+# free_port, wait_for_line
+# shellcheck source=scripts/lib/local.sh
+source "${ROOT}/scripts/lib/local.sh"
 
 # intake QUERY ARGS...: answers questions about the recorded requests (JSON lines).
 #   sum METRIC TAG...        sum of a counter over every point, as a count (value x interval)

@@ -141,7 +141,7 @@ const std::vector<Setting>& settingsTable() {
           }),
       integer<int>(
           {"dogstatsd_so_rcvbuf", "DD_DOGSTATSD_SO_RCVBUF", "--so-rcvbuf",
-           "socket receive buffer bytes; 0 = OS default"},
+           "socket receive buffer bytes (default 4 MiB); 0 = OS default"},
           [](Config& c) -> int& { return c.ingest.soRcvbuf; }, 0, 1 << 30),
       integer<std::size_t>(
           {"dogstatsd_buffer_size", "DD_DOGSTATSD_BUFFER_SIZE", "--buffer-size",

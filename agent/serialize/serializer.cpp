@@ -113,23 +113,30 @@ void Serializer::packFull(Endpoint endpoint, std::vector<Payload>& out) {
   stats_.oversizedItems += dropped;
 }
 
-void Serializer::serializeSeries(const std::vector<Series>& series, std::vector<Payload>& out) {
+template <class Item, class Write>
+void Serializer::serializeAll(const std::vector<Item>& items, Endpoint endpoint, std::vector<Payload>& out,
+                              Write write) {
   items_.clear();
-  for (const Series& one : series) {
+  for (const Item& item : items) {
+    write(item);
+    packFull(endpoint, out);
+  }
+  pack(endpoint, out);
+}
+
+void Serializer::serializeSeries(const std::vector<Series>& series, std::vector<Payload>& out) {
+  serializeAll(series, seriesEndpoint(), out, [this](const Series& one) {
     if (!hasFinitePoint(one.points)) {
       stats_.nonFinitePoints += one.points.size();
       ++stats_.emptySeries;
-      continue;
+      return;
     }
     if (seriesApi_ == SeriesApi::V2) {
       writeSeriesV2(one);
     } else {
       writeSeriesV1(one);
     }
-    items_.endItem();
-    packFull(seriesEndpoint(), out);
-  }
-  pack(seriesEndpoint(), out);
+  });
 }
 
 // {"metric":"page.views","type":2,"interval":10,"points":[{"timestamp":1700000000,"value":0.3}],
@@ -154,6 +161,7 @@ void Serializer::writeSeriesV2(const Series& series) {
   appendTags(out, series.tags);
   appendStringIfSet(out, R"(,"unit":)", series.unit);
   out.push_back('}');
+  items_.endItem();
 }
 
 // {"metric":"page.views","points":[[1700000000,0.3]],"type":"rate","interval":10,"host":"h",
@@ -171,15 +179,12 @@ void Serializer::writeSeriesV1(const Series& series) {
   out.push_back(',');
   appendTags(out, series.tags);
   out.push_back('}');
+  items_.endItem();
 }
 
 void Serializer::serializeSketches(const std::vector<SketchSeries>& sketches, std::vector<Payload>& out) {
-  items_.clear();
-  for (const SketchSeries& sketch : sketches) {
-    writeSketch(sketch);
-    packFull(Endpoint::Sketches, out);
-  }
-  pack(Endpoint::Sketches, out);
+  serializeAll(sketches, Endpoint::Sketches, out,
+               [this](const SketchSeries& sketch) { writeSketch(sketch); });
 }
 
 // One `SketchPayload.sketches` (field 1) record; records concatenate into a valid SketchPayload.
@@ -229,13 +234,7 @@ void Serializer::writeSketch(const SketchSeries& sketch) {
 }
 
 void Serializer::serializeChecks(const std::vector<ServiceCheck>& checks, std::vector<Payload>& out) {
-  items_.clear();
-  for (const ServiceCheck& check : checks) {
-    writeCheck(check);
-    items_.endItem();
-    packFull(Endpoint::CheckRun, out);
-  }
-  pack(Endpoint::CheckRun, out);
+  serializeAll(checks, Endpoint::CheckRun, out, [this](const ServiceCheck& check) { writeCheck(check); });
 }
 
 // {"check":"app.ok","host_name":"h","status":0,"tags":["a:b"],"timestamp":1700000000,"message":"m"}
@@ -252,14 +251,12 @@ void Serializer::writeCheck(const ServiceCheck& check) {
   appendTimestampIfSet(out, R"(,"timestamp":)", check.timestamp);
   appendStringIfSet(out, R"(,"message":)", check.message);
   out.push_back('}');
+  items_.endItem();
 }
 
 void Serializer::serializeEvents(const std::vector<Event>& events, std::vector<Payload>& out) {
   items_.clear();
-  for (const Event& event : events) {
-    writeEvent(event);
-    items_.endItem();
-  }
+  for (const Event& event : events) writeEvent(event);
   pack(Endpoint::Events, out);
 }
 
@@ -283,6 +280,7 @@ void Serializer::writeEvent(const Event& event) {
   out.push_back(',');
   appendTags(out, event.tags);
   out.push_back('}');
+  items_.endItem();
 }
 
 std::optional<std::pair<Payload, Payload>> Serializer::split(const Payload& payload) {

@@ -53,11 +53,17 @@ class Serializer {
   PayloadPacker& packerForTest(Endpoint endpoint) { return packers_[static_cast<std::size_t>(endpoint)]; }
 
  private:
+  // Each write* appends one whole item to items_ (or, for a sketch without a finite point, none).
   void writeSeriesV2(const Series& series);
   void writeSeriesV1(const Series& series);
   void writeSketch(const SketchSeries& sketch);
   void writeCheck(const ServiceCheck& check);
   void writeEvent(const Event& event);
+  // Writes each item with `write` (which ends the item, or leaves nothing for one it skips), packing
+  // full payloads as it goes, then packs the rest.
+  template <class Item, class Write>
+  void serializeAll(const std::vector<Item>& items, Endpoint endpoint, std::vector<Payload>& out,
+                    Write write);
   void pack(Endpoint endpoint, std::vector<Payload>& out);
   // Packs the full payloads already buffered, so the buffer stays near one payload's size.
   void packFull(Endpoint endpoint, std::vector<Payload>& out);

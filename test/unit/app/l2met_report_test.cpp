@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "sketch_point.h"
+
 using namespace dynostatsd;
 
 namespace {
@@ -54,13 +56,7 @@ TEST_CASE("sketches are summarized; events and service checks get their own line
   SketchSeries sketch;
   sketch.name = "upload.size";
   sketch.tags = {"dyno:web.1"};
-  SketchPoint point;
-  point.timestamp = 1700000000;
-  point.count = 4;
-  point.min = 1;
-  point.max = 10;
-  point.avg = 4.5;
-  sketch.points.push_back(point);
+  sketch.points.push_back(test::sketchPoint(1700000000, 4, 1, 10, 18));  // avg 4.5
   batch.sketches.push_back(sketch);
   Event event;
   event.title = "Deploy done";

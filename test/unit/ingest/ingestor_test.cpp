@@ -42,14 +42,18 @@ double metric(const std::vector<SelfMetric>& metrics, const std::string& name, c
   return -1;
 }
 
+// An Ingestor for dyno web.1 of app shop, at a fixed clock, feeding a RecordingConsumer.
+struct IngestFixture {
+  explicit IngestFixture(IngestLimits limits = {}) : ingestor(enricher, consumer, clock, limits) {}
+  Enricher enricher{dynoConfig()};
+  RecordingConsumer consumer;
+  ManualClock clock{1700000000000};
+  Ingestor ingestor;
+};
+
 }  // namespace
 
-TEST_CASE("metrics are parsed, enriched and handed on; counts are exact") {
-  Enricher enricher(dynoConfig());
-  RecordingConsumer consumer;
-  ManualClock clock(1700000000000);
-  Ingestor ingestor(enricher, consumer, clock);
-
+TEST_CASE_METHOD(IngestFixture, "metrics are parsed, enriched and handed on; counts are exact") {
   ingestor.onDatagram("page.views:1|c|@0.5|#env:prod,host:h1\nqueue.depth:7|g\r\n\nlatency:1:2:3|ms");
   REQUIRE(consumer.samples.size() == 3);
   CHECK(consumer.samples[0].name == "page.views");
@@ -65,12 +69,7 @@ TEST_CASE("metrics are parsed, enriched and handed on; counts are exact") {
   CHECK(consumer.times == std::vector<std::int64_t>{1700000000, 1700000000, 1700000000});
 }
 
-TEST_CASE("bad messages are counted per reason and do not stop the datagram") {
-  Enricher enricher(dynoConfig());
-  RecordingConsumer consumer;
-  ManualClock clock(1700000000000);
-  Ingestor ingestor(enricher, consumer, clock);
-
+TEST_CASE_METHOD(IngestFixture, "bad messages are counted per reason and do not stop the datagram") {
   ingestor.onDatagram("nopipe\na:1|x\nb:1|c\n_sc|only\n_e{0,1}:|x\nc:zz|g");
   CHECK(consumer.samples.size() == 1);
   const auto& errors = ingestor.stats().parseErrors;
@@ -88,12 +87,7 @@ TEST_CASE("bad messages are counted per reason and do not stop the datagram") {
   CHECK(metric(self, "messages.received", "message_type:event") == 1);
 }
 
-TEST_CASE("events and service checks are queued with dyno tags until taken") {
-  Enricher enricher(dynoConfig());
-  RecordingConsumer consumer;
-  ManualClock clock(1700000000000);
-  Ingestor ingestor(enricher, consumer, clock);
-
+TEST_CASE_METHOD(IngestFixture, "events and service checks are queued with dyno tags until taken") {
   ingestor.onDatagram("_e{5,4}:Title|Text|#a:b");
   ingestor.onDatagram("_sc|db.up|2|m:down");
   FlushBatch batch;
@@ -114,12 +108,10 @@ TEST_CASE("events and service checks are queued with dyno tags until taken") {
 }
 
 TEST_CASE("the event queue is bounded by bytes; drops are counted") {
-  Enricher enricher(dynoConfig());
-  RecordingConsumer consumer;
-  ManualClock clock(1700000000000);
   IngestLimits limits;
   limits.maxQueuedBytes = 2000;
-  Ingestor ingestor(enricher, consumer, clock, limits);
+  IngestFixture fixture(limits);
+  Ingestor& ingestor = fixture.ingestor;
   const std::string text(400, 'x');
   const std::string event = "_e{1,400}:T|" + text;
   for (int i = 0; i < 10; ++i) ingestor.onDatagram(event);
@@ -135,11 +127,7 @@ TEST_CASE("the event queue is bounded by bytes; drops are counted") {
   CHECK(next.events.size() == 1);
 }
 
-TEST_CASE("truncated datagrams are counted, not parsed") {
-  Enricher enricher(dynoConfig());
-  RecordingConsumer consumer;
-  ManualClock clock(1700000000000);
-  Ingestor ingestor(enricher, consumer, clock);
+TEST_CASE_METHOD(IngestFixture, "truncated datagrams are counted, not parsed") {
   ingestor.onTruncated(8192);
   ingestor.onTruncated(8192);
   CHECK(ingestor.stats().truncated == 2);

@@ -4,6 +4,7 @@
 
 #include "serialize/protobuf_writer.h"
 #include "serialize/serializer.h"
+#include "sketch_point.h"
 
 using namespace dynostatsd;
 using namespace dynostatsd::serialize;
@@ -94,13 +95,7 @@ TEST_CASE("A known sketch encodes to exact SketchPayload bytes and decodes back"
   sketch.name = "lat";
   sketch.host = "h";
   sketch.tags = {"a:b"};
-  SketchPoint point;
-  point.timestamp = 1700000000;
-  point.count = 3;
-  point.min = 1;
-  point.max = 10;
-  point.sum = 13;
-  point.avg = 13.0 / 3;
+  SketchPoint point = test::sketchPoint(1700000000, 3, 1, 10, 13);  // avg 13 / 3
   point.keys = {-5, 1338, 1383};
   point.counts = {1, 1, 1};
   sketch.points = {point};
@@ -164,10 +159,7 @@ TEST_CASE("Sketch payloads split into concatenable records") {
   std::vector<SketchSeries> sketches(4);
   for (std::size_t i = 0; i < sketches.size(); ++i) {
     sketches[i].name = "d" + std::to_string(i);
-    SketchPoint point;
-    point.timestamp = 1700000000;
-    point.count = 1;
-    point.min = point.max = point.sum = point.avg = 2;
+    SketchPoint point = test::sketchPoint(1700000000, 1, 2, 2, 2);
     point.keys = {1383};
     point.counts = {1};
     sketches[i].points = {point};

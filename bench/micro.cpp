@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "aggregate/interval_aggregator.h"
+#include "app/aggregator_consumer.h"
 #include "config/config.h"
 #include "enrich/enricher.h"
 #include "ingest/ingestor.h"
@@ -102,17 +103,6 @@ double statusMiB(const char* key) {
   std::fclose(f);
   return kb / 1024;
 }
-
-class AggregatorConsumer final : public MetricConsumer {
- public:
-  explicit AggregatorConsumer(IntervalAggregator& aggregator) : aggregator_(aggregator) {}
-  void add(const MetricSample& sample, std::int64_t nowSeconds) override {
-    aggregator_.add(sample, nowSeconds);
-  }
-
- private:
-  IntervalAggregator& aggregator_;
-};
 
 void printRate(const char* stage, const LineSpec& spec, std::uint64_t lines, std::uint64_t perDatagram,
                const Timer& timer, std::uint64_t extra, const char* extraName) {

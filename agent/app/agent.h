@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "aggregate/interval_aggregator.h"
+#include "app/aggregator_consumer.h"
 #include "config/config_loader.h"
 #include "enrich/enricher.h"
 #include "ingest/ingestor.h"
@@ -48,18 +49,6 @@ class Agent {
 
  private:
   enum class Phase : std::uint8_t { Running, Grace, Draining, Stopped };
-
-  // Feeds the IntervalAggregator from the Ingestor.
-  class AggregatorConsumer final : public MetricConsumer {
-   public:
-    explicit AggregatorConsumer(IntervalAggregator& aggregator) : aggregator_(aggregator) {}
-    void add(const MetricSample& sample, std::int64_t nowSeconds) override {
-      aggregator_.add(sample, nowSeconds);
-    }
-
-   private:
-    IntervalAggregator& aggregator_;
-  };
 
   bool openListeners();
   void scheduleFlush();

@@ -278,7 +278,7 @@ step_02() {
   boot "$slug" s02-web web.1 $(agent_env) -- node web.js
   wait_ready s02-web || return 0
   # The walkthrough's command, with `-q0`: nc quits once stdin is sent. (`nc -u -w0` may quit
-  # before it has read stdin, so nothing is sent: measured 3 of 50 lost, all when the writer is
+  # before it has read stdin, so nothing is sent: 3 of 50 lost here, 5 of 5 when echo is 50 ms
   # late. That was this test's flake.) Each try carries its own marker tag, so a resend after a
   # lost datagram can never be mistaken for it, and every marker that arrived must count exactly 1.
   for try in 1 2 3; do

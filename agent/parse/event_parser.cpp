@@ -3,6 +3,7 @@
 
 #include "parse/go_number.h"
 #include "parse/parser.h"
+#include "parse/split.h"
 
 namespace dynostatsd {
 namespace {
@@ -25,15 +26,10 @@ void assignUnescaped(std::string_view raw, std::string& out) {
 // `a,,b` -> "a", "", "b"; empty -> none. Reuses the strings already in `tags`.
 void assignTags(std::string_view raw, std::vector<std::string>& tags) {
   std::size_t count = 0;
-  if (!raw.empty()) {
-    for (;;) {
-      std::size_t comma = raw.find(',');
-      if (count == tags.size()) tags.emplace_back();
-      tags[count++].assign(raw.substr(0, comma));
-      if (comma == kNpos) break;
-      raw.remove_prefix(comma + 1);
-    }
-  }
+  forEachItem(raw, ',', [&tags, &count](std::string_view tag) {
+    if (count == tags.size()) tags.emplace_back();
+    tags[count++].assign(tag);
+  });
   tags.resize(count);
 }
 
@@ -41,13 +37,9 @@ void assignTags(std::string_view raw, std::vector<std::string>& tags) {
 // `|`, normally empty); empty fields are skipped.
 template <class F>
 void forEachField(std::string_view rest, F&& onField) {
-  for (;;) {
-    std::size_t pipe = rest.find('|');
-    std::string_view field = rest.substr(0, pipe);
+  forEachItem(rest, '|', [&onField](std::string_view field) {
     if (!field.empty()) onField(field);
-    if (pipe == kNpos) return;
-    rest.remove_prefix(pipe + 1);
-  }
+  });
 }
 
 // True when `field` starts with `prefix`; `value` is then what follows it.

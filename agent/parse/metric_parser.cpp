@@ -1,6 +1,7 @@
 // parseMetric: one pass over `<name>:<value>[:<value>...]|<type>[|<field>]...`, in place.
 #include "parse/go_number.h"
 #include "parse/parser.h"
+#include "parse/split.h"
 
 namespace dynostatsd {
 namespace {
@@ -60,13 +61,7 @@ ParseError parseValues(std::string_view raw, std::vector<double>& values) {
 // `#a,,b` -> "a", "", "b"; `#` alone -> no tags. A later `#` field replaces an earlier one.
 void parseTags(std::string_view raw, std::vector<std::string_view>& tags) {
   tags.clear();
-  if (raw.empty()) return;
-  for (;;) {
-    std::size_t comma = raw.find(',');
-    tags.push_back(raw.substr(0, comma));
-    if (comma == kNpos) return;
-    raw.remove_prefix(comma + 1);
-  }
+  forEachItem(raw, ',', [&tags](std::string_view tag) { tags.push_back(tag); });
 }
 
 }  // namespace

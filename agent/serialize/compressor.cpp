@@ -3,6 +3,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <memory>
+
 namespace dynostatsd::serialize {
 namespace {
 
@@ -12,20 +14,29 @@ constexpr int kZstdLevel = 1;  // the Datadog Agent's default level
 constexpr int kZlibWindowBits = 15;
 constexpr int kGzipWindowBits = 15 + 16;
 
+// The worst-case output buffer, allocated without zero-filling: the pages of a large allocation
+// that the compressor never writes never become resident, so a 2 MB bound for 15 KB of output
+// costs 15 KB of RSS (std::string::resize would touch every page).
+struct OutputBuffer {
+  explicit OutputBuffer(std::size_t size) : bytes(new char[size]), capacity(size) {}
+  std::string take(std::size_t size) const { return std::string(bytes.get(), size); }
+  std::unique_ptr<char[]> bytes;
+  std::size_t capacity;
+};
+
 std::string deflateBody(std::string_view data, int windowBits) {
   z_stream stream{};
   if (deflateInit2(&stream, kZlibLevel, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out;
   // deflateBound assumes a zlib header; gzip's is 12 bytes longer.
-  out.resize(deflateBound(&stream, static_cast<uLong>(data.size())) + 32);
+  OutputBuffer out(deflateBound(&stream, static_cast<uLong>(data.size())) + 32);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.bytes.get());
+  stream.avail_out = static_cast<uInt>(out.capacity);
   int rc = deflate(&stream, Z_FINISH);
-  out.resize(rc == Z_STREAM_END ? stream.total_out : 0);
+  std::size_t written = rc == Z_STREAM_END ? stream.total_out : 0;
   deflateEnd(&stream);
-  return out;
+  return out.take(written);
 }
 
 std::optional<std::string> inflateBody(std::string_view data, int windowBits, std::size_t maxBytes) {
@@ -58,11 +69,9 @@ std::string compress(Compression method, std::string_view data) {
     case Compression::Deflate: return deflateBody(data, kZlibWindowBits);
     case Compression::Gzip: return deflateBody(data, kGzipWindowBits);
     case Compression::Zstd: {
-      std::string out;
-      out.resize(ZSTD_compressBound(data.size()));
-      std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), kZstdLevel);
-      out.resize(ZSTD_isError(n) ? 0 : n);
-      return out;
+      OutputBuffer out(ZSTD_compressBound(data.size()));
+      std::size_t n = ZSTD_compress(out.bytes.get(), out.capacity, data.data(), data.size(), kZstdLevel);
+      return out.take(ZSTD_isError(n) ? 0 : n);
     }
   }
   return {};

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "telemetry/log.h"
+
 namespace dynostatsd::forward {
 
 struct CurlHttpClient::Transfer {
+  const CurlApi* api = nullptr;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   Completion done;
@@ -12,8 +15,8 @@ struct CurlHttpClient::Transfer {
   char errorBuffer[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
-    if (easy != nullptr) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
+    if (easy != nullptr) api->easyCleanup(easy);
+    if (headers != nullptr) api->slistFreeAll(headers);
   }
 };
 
@@ -47,11 +50,23 @@ TransportError classifyCurlError(CURLcode code) {
 }  // namespace
 
 bool curlResolvesAsynchronously() {
-  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  const CurlApi* api = loadCurl();
+  if (api == nullptr) return true;  // nothing resolves at all; CurlHttpClient logs why
+  const curl_version_info_data* info = api->versionInfo(CURLVERSION_NOW);
   return info != nullptr && (info->features & CURL_VERSION_ASYNCHDNS) != 0;
 }
 
-CurlHttpClient::CurlHttpClient(uv_loop_t* loop) : driver_(loop) {}
+CurlHttpClient::CurlHttpClient(uv_loop_t* loop) : CurlHttpClient(loop, loadCurl(), curlLoadError()) {}
+
+CurlHttpClient::CurlHttpClient(uv_loop_t* loop, const CurlApi* api, const std::string& loadError)
+    : driver_(loop, api, loadError) {
+  if (!driver_.loadError().empty()) {
+    log::write(log::Level::Error, "forward",
+               std::string("reason=libcurl_unavailable library=") + kCurlLibrary +
+                   " error=" + log::quote(driver_.loadError()) +
+                   " msg=\"cannot send to Datadog: every payload fails until libcurl is installed\"");
+  }
+}
 
 CurlHttpClient::~CurlHttpClient() {
   close();
@@ -60,39 +75,48 @@ CurlHttpClient::~CurlHttpClient() {
 void CurlHttpClient::send(const HttpRequest& request, Completion done) {
   auto transfer = std::make_unique<Transfer>();
   transfer->done = std::move(done);
-  CURL* easy = curl_easy_init();
-  transfer->easy = easy;
-  if (easy == nullptr || driver_.closed()) {
+  if (driver_.closed()) {
     transfer->response.error = TransportError::Network;
-    transfer->response.errorText = driver_.closed() ? "client closed" : "curl_easy_init failed";
+    transfer->response.errorText =
+        driver_.loadError().empty() ? "client closed" : "libcurl unavailable: " + driver_.loadError();
     transfer->done(transfer->response);
     return;
   }
-  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);  // never disabled, whatever the config says
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeoutSeconds) * 1000L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                   std::min(10000L, static_cast<long>(request.timeoutSeconds) * 1000L));
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->errorBuffer);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &onResponseBody);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer->response.body);
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);
+  const CurlApi& api = driver_.api();
+  transfer->api = &api;
+  CURL* easy = api.easyInit();
+  transfer->easy = easy;
+  if (easy == nullptr) {
+    transfer->response.error = TransportError::Network;
+    transfer->response.errorText = "curl_easy_init failed";
+    transfer->done(transfer->response);
+    return;
+  }
+  api.easySetopt(easy, CURLOPT_URL, request.url.c_str());
+  api.easySetopt(easy, CURLOPT_NOSIGNAL, 1L);
+  api.easySetopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  api.easySetopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);  // never disabled, whatever the config says
+  api.easySetopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  api.easySetopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeoutSeconds) * 1000L);
+  api.easySetopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                 std::min(10000L, static_cast<long>(request.timeoutSeconds) * 1000L));
+  api.easySetopt(easy, CURLOPT_ERRORBUFFER, transfer->errorBuffer);
+  api.easySetopt(easy, CURLOPT_WRITEFUNCTION, &onResponseBody);
+  api.easySetopt(easy, CURLOPT_WRITEDATA, &transfer->response.body);
+  api.easySetopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);
   if (request.method == "POST") {
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
+    api.easySetopt(easy, CURLOPT_POST, 1L);
+    api.easySetopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    api.easySetopt(easy, CURLOPT_POSTFIELDS, request.body.data());
   } else {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    api.easySetopt(easy, CURLOPT_HTTPGET, 1L);
   }
   for (const auto& [name, value] : request.headers) {
     std::string line = name + ": " + value;
-    transfer->headers = curl_slist_append(transfer->headers, line.c_str());
+    transfer->headers = api.slistAppend(transfer->headers, line.c_str());
   }
-  transfer->headers = curl_slist_append(transfer->headers, "Expect:");  // no 100-continue round trip
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
+  transfer->headers = api.slistAppend(transfer->headers, "Expect:");  // no 100-continue round trip
+  api.easySetopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
 
   Transfer* raw = transfer.get();
   transfers_.emplace(raw, std::move(transfer));
@@ -108,11 +132,12 @@ void CurlHttpClient::finish(Transfer* raw, int result) {
   auto code = static_cast<CURLcode>(result);
   HttpResponse& response = transfer->response;
   if (code == CURLE_OK) {
-    curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &response.status);
+    transfer->api->easyGetinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &response.status);
   } else {
     response.status = 0;
     response.error = classifyCurlError(code);
-    response.errorText = transfer->errorBuffer[0] != '\0' ? transfer->errorBuffer : curl_easy_strerror(code);
+    response.errorText =
+        transfer->errorBuffer[0] != '\0' ? transfer->errorBuffer : transfer->api->easyStrerror(code);
   }
   transfer->done(response);
 }

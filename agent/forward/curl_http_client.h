@@ -19,7 +19,11 @@ bool curlResolvesAsynchronously();
 
 class CurlHttpClient final : public HttpClient {
  public:
+  // Loads libcurl on first use (loop/curl_driver.h); when it cannot, logs why once and every
+  // request fails with TransportError::Network.
   explicit CurlHttpClient(uv_loop_t* loop);
+  // For tests: the CurlDriver seam (api nullptr = libcurl missing, with its load error).
+  CurlHttpClient(uv_loop_t* loop, const CurlApi* api, const std::string& loadError);
   ~CurlHttpClient() override;
 
   void send(const HttpRequest& request, Completion done) override;

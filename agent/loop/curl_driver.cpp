@@ -1,10 +1,97 @@
 #include "loop/curl_driver.h"
 
-#include <mutex>
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include <atomic>
 #include <utility>
 #include <vector>
 
 namespace dynostatsd {
+namespace {
+
+std::atomic<bool> curlLoadedFlag{false};
+
+// dlsym() into a typed member; false (and `error` set) when the symbol is missing.
+template <typename Function>
+bool resolve(void* library, const char* name, Function& out, std::string& error) {
+  void* symbol = ::dlsym(library, name);
+  if (symbol == nullptr) {
+    const char* text = ::dlerror();
+    error = text != nullptr ? text : std::string(name) + ": not found";
+    return false;
+  }
+  out = reinterpret_cast<Function>(symbol);
+  return true;
+}
+
+struct CurlLoad {
+  CurlApi api{};
+  bool ok = false;
+  std::string error;
+};
+
+CurlLoad openCurl() {
+  CurlLoad load;
+  // libcurl uses OpenSSL; GnuTLS comes in only through libraries for protocols we never enable
+  // (RTMP, LDAP), and otherwise initialises itself at load time (idle RSS +0.9 MB measured).
+  ::setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
+  // Never closed: libcurl and its TLS library keep process-wide state once initialised.
+  void* library = ::dlopen(kCurlLibrary, RTLD_NOW | RTLD_LOCAL);
+  if (library == nullptr) {
+    const char* text = ::dlerror();
+    load.error = text != nullptr ? text : std::string("cannot load ") + kCurlLibrary;
+    return load;
+  }
+  CurlApi& a = load.api;
+  std::string& e = load.error;
+  load.ok = resolve(library, "curl_global_init", a.globalInit, e) &&
+            resolve(library, "curl_version_info", a.versionInfo, e) &&
+            resolve(library, "curl_easy_init", a.easyInit, e) &&
+            resolve(library, "curl_easy_cleanup", a.easyCleanup, e) &&
+            resolve(library, "curl_easy_setopt", a.easySetopt, e) &&
+            resolve(library, "curl_easy_getinfo", a.easyGetinfo, e) &&
+            resolve(library, "curl_easy_strerror", a.easyStrerror, e) &&
+            resolve(library, "curl_slist_append", a.slistAppend, e) &&
+            resolve(library, "curl_slist_free_all", a.slistFreeAll, e) &&
+            resolve(library, "curl_multi_init", a.multiInit, e) &&
+            resolve(library, "curl_multi_setopt", a.multiSetopt, e) &&
+            resolve(library, "curl_multi_add_handle", a.multiAddHandle, e) &&
+            resolve(library, "curl_multi_remove_handle", a.multiRemoveHandle, e) &&
+            resolve(library, "curl_multi_cleanup", a.multiCleanup, e) &&
+            resolve(library, "curl_multi_assign", a.multiAssign, e) &&
+            resolve(library, "curl_multi_socket_action", a.multiSocketAction, e) &&
+            resolve(library, "curl_multi_info_read", a.multiInfoRead, e);
+  if (load.ok && a.globalInit(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    load.ok = false;
+    load.error = "curl_global_init failed";
+  }
+  return load;
+}
+
+const CurlLoad& curlLoad() {
+  static const CurlLoad load = [] {
+    CurlLoad result = openCurl();
+    curlLoadedFlag.store(result.ok);
+    return result;
+  }();
+  return load;
+}
+
+}  // namespace
+
+const CurlApi* loadCurl() {
+  const CurlLoad& load = curlLoad();
+  return load.ok ? &load.api : nullptr;
+}
+
+const std::string& curlLoadError() {
+  return curlLoad().error;
+}
+
+bool curlLoaded() {
+  return curlLoadedFlag.load();
+}
 
 struct CurlDriver::PollBlock {
   uv_poll_t handle{};
@@ -46,17 +133,27 @@ void onTimer(uv_timer_t* handle) {
 
 }  // namespace
 
-CurlDriver::CurlDriver(uv_loop_t* loop) : loop_(loop), multi_(nullptr), timer_(new TimerBlock) {
-  static std::once_flag globalInit;
-  std::call_once(globalInit, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+CurlDriver::CurlDriver(uv_loop_t* loop) : CurlDriver(loop, loadCurl(), curlLoadError()) {}
+
+CurlDriver::CurlDriver(uv_loop_t* loop, const CurlApi* api, std::string loadError)
+    : loop_(loop), api_(api), loadError_(std::move(loadError)), multi_(nullptr), timer_(nullptr) {
+  if (api_ == nullptr) {  // closed from the start; no uv handle opened
+    if (loadError_.empty()) loadError_ = "libcurl not loaded";
+    return;
+  }
+  multi_ = api_->multiInit();
+  if (multi_ == nullptr) {
+    loadError_ = "curl_multi_init failed";
+    return;
+  }
+  timer_ = new TimerBlock;
   uv_timer_init(loop_, &timer_->handle);
   timer_->handle.data = timer_;
   timer_->driver = this;
-  multi_ = curl_multi_init();
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &onCurlSocketThunk);
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &onCurlTimerThunk);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  api_->multiSetopt(multi_, CURLMOPT_SOCKETFUNCTION, &onCurlSocketThunk);
+  api_->multiSetopt(multi_, CURLMOPT_SOCKETDATA, this);
+  api_->multiSetopt(multi_, CURLMOPT_TIMERFUNCTION, &onCurlTimerThunk);
+  api_->multiSetopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
 CurlDriver::~CurlDriver() {
@@ -65,24 +162,24 @@ CurlDriver::~CurlDriver() {
 
 bool CurlDriver::add(CURL* easy, Completion done) {
   if (multi_ == nullptr) return false;
-  if (curl_multi_add_handle(multi_, easy) != CURLM_OK) return false;
+  if (api_->multiAddHandle(multi_, easy) != CURLM_OK) return false;
   transfers_[easy] = std::move(done);
   return true;
 }
 
 void CurlDriver::remove(CURL* easy) {
   if (multi_ == nullptr || transfers_.erase(easy) == 0) return;
-  curl_multi_remove_handle(multi_, easy);
+  api_->multiRemoveHandle(multi_, easy);
 }
 
 void CurlDriver::close() {
   if (multi_ == nullptr) return;
   CURLM* multi = multi_;
   multi_ = nullptr;
-  for (auto& [easy, done] : transfers_) curl_multi_remove_handle(multi, easy);
+  for (auto& [easy, done] : transfers_) api_->multiRemoveHandle(multi, easy);
   transfers_.clear();
   // Cleanup closes cached connections; their socket callbacks (CURL_POLL_REMOVE) close the polls.
-  curl_multi_cleanup(multi);
+  api_->multiCleanup(multi);
   for (PollBlock* block : polls_) closePoll(block);  // any curl did not report
   polls_.clear();
   timer_->driver = nullptr;
@@ -96,7 +193,7 @@ int CurlDriver::onCurlSocket(CURL*, curl_socket_t socket, int what, void* socket
   auto* block = static_cast<PollBlock*>(socketData);
   if (what == CURL_POLL_REMOVE) {
     if (block != nullptr && polls_.erase(block) != 0) {
-      if (multi_ != nullptr) curl_multi_assign(multi_, socket, nullptr);
+      if (multi_ != nullptr) api_->multiAssign(multi_, socket, nullptr);
       closePoll(block);
     }
     return 0;
@@ -112,7 +209,7 @@ int CurlDriver::onCurlSocket(CURL*, curl_socket_t socket, int what, void* socket
     }
     block->handle.data = block;
     polls_.insert(block);
-    curl_multi_assign(multi_, socket, block);
+    api_->multiAssign(multi_, socket, block);
   }
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
@@ -142,14 +239,14 @@ void CurlDriver::onPollEvent(curl_socket_t socket, int status, int events) {
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
   }
   int running = 0;
-  curl_multi_socket_action(multi_, socket, flags, &running);
+  api_->multiSocketAction(multi_, socket, flags, &running);
   drainDone();
 }
 
 void CurlDriver::onTimeout() {
   if (multi_ == nullptr) return;
   int running = 0;
-  curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+  api_->multiSocketAction(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
   drainDone();
 }
 
@@ -158,7 +255,7 @@ void CurlDriver::drainDone() {
   std::vector<std::pair<CURL*, CURLcode>> finished;
   int pending = 0;
   while (multi_ != nullptr) {
-    CURLMsg* message = curl_multi_info_read(multi_, &pending);
+    CURLMsg* message = api_->multiInfoRead(multi_, &pending);
     if (message == nullptr) break;
     if (message->msg == CURLMSG_DONE) finished.emplace_back(message->easy_handle, message->data.result);
   }
@@ -168,7 +265,7 @@ void CurlDriver::drainDone() {
     if (it == transfers_.end()) continue;
     Completion done = std::move(it->second);
     transfers_.erase(it);
-    curl_multi_remove_handle(multi_, easy);
+    api_->multiRemoveHandle(multi_, easy);
     done(result);
   }
 }

@@ -58,9 +58,14 @@ dynamic=$(readelf -d "$agent")
 t::not_contains "$dynamic" "RPATH" "no RPATH"
 t::not_contains "$dynamic" "RUNPATH" "no RUNPATH"
 t::not_contains "$dynamic" "yaml-cpp" "yaml-cpp is linked statically (no NEEDED libyaml-cpp)"
-for lib in libuv.so.1 libcurl.so.4 libz.so.1 libzstd.so.1; do
+for lib in libuv.so.1 libz.so.1 libzstd.so.1; do
   t::contains "$dynamic" "[${lib}]" "links the stack's ${lib} dynamically"
 done
+# libcurl is opened with dlopen() only when the agent forwards (an agent without a key never maps it).
+t::not_contains "$dynamic" "libcurl" "libcurl is not linked (dlopen'ed when forwarding)"
+t::contains "$(strings "$agent")" "libcurl.so.4" "the agent dlopens the stack's libcurl.so.4"
+t::contains "$(ldconfig -p)" "libcurl.so.4 " "the stack has libcurl.so.4"
+t::not_contains "$dynamic" "libstdc++" "libstdc++ is linked statically"
 t::not_contains "$(ldd "$agent")" "not found" "every shared library resolves"
 t::not_contains "$(readelf -S "$agent")" ".symtab" "binary is stripped"
 leaks=$(grep -rlaE '/tmp/(build_|buildpacks_|env_|cache_)|dynostatsd-obj' "$slug" || true)

@@ -83,12 +83,7 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
     return;
   }
   const Family family = familyOf(sample.type);
-  if (family != Family::Set) {
-    std::size_t finite = 0;
-    for (const double v : sample.values) finite += std::isfinite(v) ? 1 : 0;
-    stats_.nonFiniteValues += sample.values.size() - finite;
-    if (finite == 0) return;
-  }
+  if (family != Family::Set && !hasFiniteValue(sample)) return;
 
   const std::uint64_t key =
       keyer_.key(sample.name, sample.host, sample.tags, static_cast<std::uint8_t>(family));
@@ -214,6 +209,13 @@ IntervalAggregator::Bucket& IntervalAggregator::bucketFor(Context& context, std:
   return *inserted;
 }
 
+bool IntervalAggregator::hasFiniteValue(const MetricSample& sample) {
+  std::size_t finite = 0;
+  for (const double v : sample.values) finite += std::isfinite(v) ? 1 : 0;
+  stats_.nonFiniteValues += sample.values.size() - finite;
+  return finite > 0;
+}
+
 void IntervalAggregator::addTimestamped(const MetricSample& sample, std::int64_t nowSeconds) {
   const Family family = familyOf(sample.type);
   if (family != Family::Counter && family != Family::Gauge) {
@@ -234,10 +236,7 @@ void IntervalAggregator::addTimestamped(const MetricSample& sample, std::int64_t
     ++stats_.timestampedTooNew;
     return;
   }
-  std::size_t finite = 0;
-  for (const double v : sample.values) finite += std::isfinite(v) ? 1 : 0;
-  stats_.nonFiniteValues += sample.values.size() - finite;
-  if (finite == 0) return;
+  if (!hasFiniteValue(sample)) return;
 
   const std::uint64_t key =
       keyer_.key(sample.name, sample.host, sample.tags, static_cast<std::uint8_t>(family));

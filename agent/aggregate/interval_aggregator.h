@@ -89,6 +89,8 @@ class IntervalAggregator {
   Context* findOrCreate(std::uint64_t key, const MetricSample& sample, Family family);
   Bucket& bucketFor(Context& context, std::int64_t start);
   void addTimestamped(const MetricSample& sample, std::int64_t nowSeconds);
+  // Counts the sample's non-finite values (nonFiniteValues); false when none is finite.
+  bool hasFiniteValue(const MetricSample& sample);
   void flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd, FlushBatch& out);
   void flushTimestamped(FlushBatch& out);
   void expireContexts(std::int64_t now);

@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""The agent's memory footprint, as in docs/readme/70-performance.md ("Memory").
+
+  /usr/bin/python3 scripts/measure_memory.py BIN LOADGEN [--contexts 10000,100000] [--smaps] [--runs N]
+
+BIN: a dynostatsd binary; LOADGEN: bench's load generator (cmake --build <dir> --target loadgen).
+Figures come from /proc/<pid>/status (VmRSS, RssAnon, RssFile, VmHWM) and, with --smaps, a
+resident-kB-per-mapping breakdown from /proc/<pid>/smaps.
+  idle log-only   no DD_API_KEY, 1.2 s after the ready line
+  idle key        DD_API_KEY set, DD_DD_URL = a local intake that answers 202 at once
+  N contexts      with the key: N distinct counters (3 tags, 20 lines per datagram, 4000
+                  datagrams/s, what bench/harness.py scenario 5 sends), RSS 0.5 s after the last
+                  datagram, then VmRSS and VmHWM (the peak) after two 2 s flush intervals
+Loopback only; every agent is stopped with SIGTERM.
+"""
+
+import argparse
+import http.server
+import os
+import re
+import socket
+import statistics
+import subprocess
+import threading
+import time
+
+STATUS_FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
+
+
+class Intake:
+    """Answers 202 to everything, keeps only the request count."""
+
+    def __init__(self):
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                owner.requests += 1
+                self.send_response(202)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in STATUS_FIELDS:
+                out[key] = int(value.split()[0])
+    return out
+
+
+def smaps_by_mapping(pid):
+    resident = {}
+    name = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                parts = line.split()
+                name = os.path.basename(parts[5]) if len(parts) > 5 else "[anon]"
+            elif line.startswith("Rss:"):
+                resident[name] = resident.get(name, 0) + int(line.split()[1])
+    return sorted(resident.items(), key=lambda kv: -kv[1])
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Agent:
+    def __init__(self, binary, intake_url=None):
+        self.port = free_udp_port()
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "DD_DOGSTATSD_PORT": str(self.port), "DYNO": "web.1",
+               "HEROKU_APP_NAME": "bench", "DYNOSTATSD_FLUSH_INTERVAL": "2", "DYNOSTATSD_SHUTDOWN_GRACE": "0",
+               "DD_DOGSTATSD_SO_RCVBUF": "4194304"}  # explicit, for binaries older than this default
+        if intake_url:
+            env.update({"DD_API_KEY": "bench0000000000000000000000000000", "DD_DD_URL": intake_url,
+                        "DYNOSTATSD_VALIDATE_API_KEY": "false"})
+        self.proc = subprocess.Popen([binary, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        self.lines = []
+        ready = threading.Event()
+
+        def read():
+            for line in self.proc.stderr:
+                self.lines.append(line)
+                if "msg=ready" in line:
+                    ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(10):
+            self.proc.kill()
+            raise SystemExit("no ready line: " + "".join(self.lines[-5:]))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(60)
+
+
+def mb(kb):
+    return kb / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("loadgen")
+    parser.add_argument("--contexts", default="10000,100000")
+    parser.add_argument("--runs", type=int, default=1, help="repeat the context runs, print medians")
+    parser.add_argument("--smaps", action="store_true")
+    args = parser.parse_args()
+    intake = Intake()
+    try:
+        for label, url in (("idle log-only", None), ("idle key", intake.url)):
+            agent = Agent(args.binary, url)
+            time.sleep(1.2)
+            st = status(agent.proc.pid)
+            print(f"{label}: VmRSS {mb(st['VmRSS']):.1f} MB (RssAnon {mb(st['RssAnon']):.1f}, "
+                  f"RssFile {mb(st['RssFile']):.1f})")
+            if args.smaps:
+                print("   " + " ".join(f"{k}={v}" for k, v in smaps_by_mapping(agent.proc.pid) if v >= 40))
+            agent.stop()
+        for n in [int(x) for x in args.contexts.split(",") if x]:
+            rows = []
+            for _ in range(args.runs):
+                agent = Agent(args.binary, intake.url)
+                time.sleep(0.3)
+                subprocess.run([args.loadgen, "--port", str(agent.port), "--types", "c", "--lines", str(n), "--names",
+                                str(n), "--tags", "3", "--per-datagram", "20", "--rate", "4000"], check=True,
+                               capture_output=True)
+                time.sleep(0.5)
+                ingested = status(agent.proc.pid)
+                time.sleep(4.5)
+                flushed = status(agent.proc.pid)
+                rows.append((mb(ingested["VmRSS"]), mb(flushed["VmRSS"]), mb(flushed["VmHWM"])))
+                agent.stop()
+            ingest, after, peak = (statistics.median(r[i] for r in rows) for i in range(3))
+            print(f"{n} contexts (key, median of {len(rows)}): VmRSS after ingest {ingest:.1f} MB, "
+                  f"after two flushes {after:.1f} MB, peak (VmHWM) {peak:.1f} MB")
+    finally:
+        intake.stop()
+
+
+if __name__ == "__main__":
+    main()

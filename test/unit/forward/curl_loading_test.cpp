@@ -21,7 +21,7 @@ TEST_CASE("loadCurl resolves every libcurl function once") {
   CHECK(std::string(api->easyStrerror(CURLE_COULDNT_CONNECT)) == "Couldn't connect to server");
   const curl_version_info_data* info = api->versionInfo(CURLVERSION_NOW);
   REQUIRE(info != nullptr);
-  CHECK(info->version_num >> 16 == 7U);  // libcurl.so.4 is curl 7.x on every supported stack
+  CHECK((info->version_num >> 16) >= 7U);  // libcurl.so.4: curl 7.x or 8.x
   CURL* easy = api->easyInit();
   REQUIRE(easy != nullptr);
   CHECK(api->easySetopt(easy, CURLOPT_URL, "http://127.0.0.1:1/") == CURLE_OK);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The agent's memory footprint, as in docs/readme/70-performance.md ("Memory").
 
-  /usr/bin/python3 scripts/measure_memory.py BIN LOADGEN [--contexts 10000,100000] [--smaps] [--runs N]
+  /usr/bin/python3 bench/measure_memory.py BIN LOADGEN [--contexts 10000,100000] [--smaps] [--runs N]
 
 BIN: a dynostatsd binary; LOADGEN: bench's load generator (cmake --build <dir> --target loadgen).
 Figures come from /proc/<pid>/status (VmRSS, RssAnon, RssFile, VmHWM) and, with --smaps, a
@@ -15,7 +15,6 @@ Loopback only; every agent is stopped with SIGTERM.
 """
 
 import argparse
-import http.server
 import os
 import re
 import socket
@@ -24,39 +23,9 @@ import subprocess
 import threading
 import time
 
+from harness import IntakeSink as Intake  # answers 202 to everything, keeps counts
+
 STATUS_FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
-
-
-class Intake:
-    """Answers 202 to everything, keeps only the request count."""
-
-    def __init__(self):
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.requests += 1
-                self.send_response(202)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            do_GET = do_POST
-
-            def log_message(self, *args):
-                pass
-
-        self.requests = 0
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def status(pid):

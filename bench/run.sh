@@ -72,7 +72,10 @@ main() {
   echo "-----> Running scenarios ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
   "${python}" bench/harness.py "${args[@]}"
   bench::profile_report
-  echo "-----> Results: ${out}/results.md, ${out}/results.json (raw runs in ${out}/runs/)"
+  echo "-----> Memory: idle log-only, idle with a key, 10k and 100k contexts (medians of 3)"
+  "${python}" bench/measure_memory.py "${build}/agent/dynostatsd" "${build}/bench/loadgen" --runs 3 |
+    tee "${out}/memory.txt"
+  echo "-----> Results: ${out}/results.md, ${out}/results.json, ${out}/memory.txt (raw runs in ${out}/runs/)"
 }
 
 main "$@"

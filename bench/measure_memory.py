@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The agent's memory footprint, as in docs/readme/70-performance.md ("Memory").
+"""The agent's memory footprint, as in README.md ("Performance") and bench/RESULTS.md.
 
   /usr/bin/python3 bench/measure_memory.py BIN LOADGEN [--contexts 10000,100000] [--smaps] [--runs N]
 

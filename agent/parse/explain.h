@@ -1,7 +1,7 @@
 #pragma once
 // explain: the engine of `dynostatsd parse`, showing how the agent reads each message.
 // Input: text, one DogStatsD message per line (trailing CR removed, empty lines skipped).
-// Output: one JSON object per message (JSON Lines), in the formats listed in docs/readme/30-parse.md.
+// Output: one JSON object per message (JSON Lines), in the formats listed in README.md ("Datagram format").
 #include <cstddef>
 #include <iosfwd>
 #include <string>

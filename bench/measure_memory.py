@@ -24,6 +24,7 @@ import threading
 import time
 
 from harness import IntakeSink as Intake  # answers 202 to everything, keeps counts
+from harness import freePort
 
 STATUS_FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
 
@@ -51,15 +52,9 @@ def smaps_by_mapping(pid):
     return sorted(resident.items(), key=lambda kv: -kv[1])
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Agent:
     def __init__(self, binary, intake_url=None):
-        self.port = free_udp_port()
+        self.port = freePort(socket.SOCK_DGRAM)
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "DD_DOGSTATSD_PORT": str(self.port), "DYNO": "web.1",
                "HEROKU_APP_NAME": "bench", "DYNOSTATSD_FLUSH_INTERVAL": "2", "DYNOSTATSD_SHUTDOWN_GRACE": "0",
                "DD_DOGSTATSD_SO_RCVBUF": "4194304"}  # explicit, for binaries older than this default

@@ -57,11 +57,29 @@ struct ForwardConfig {
   bool validateApiKey = true;                      // DYNOSTATSD_VALIDATE_API_KEY
 };
 
+// One struct per output and source beyond Datadog, each filled by its own block of the settings
+// table (config/settings_table.cpp) and read by its own folder under agent/sink/ or agent/.
+struct OtlpConfig {      // OTEL_* (agent/sink/otlp/)
+};
+struct GraphiteConfig {  // DYNOSTATSD_GRAPHITE_* (agent/sink/graphite/)
+};
+struct RelayConfig {     // DYNOSTATSD_STATSD_RELAY* (the ingest tee)
+};
+struct DynoMetricsConfig {  // DYNOSTATSD_DYNO_METRICS, DYNOSTATSD_MEMORY_WARN_PCT (agent/dyno/)
+};
+struct DrainConfig {     // DYNOSTATSD_DRAIN_* (agent/drain/)
+};
+
 struct Config {
   IngestConfig ingest;
   EnrichConfig enrich;
   AggregateConfig aggregate;
   ForwardConfig forward;
+  OtlpConfig otlp;
+  GraphiteConfig graphite;
+  RelayConfig relay;
+  DynoMetricsConfig dynoMetrics;
+  DrainConfig drain;
   bool logMetrics = false;          // DYNOSTATSD_LOG_METRICS; forced on when there is no API key
   bool selfMetrics = true;          // DYNOSTATSD_SELF_METRICS: dynostatsd.* series every flush
   double shutdownGraceSeconds = 2;  // DYNOSTATSD_SHUTDOWN_GRACE: keep receiving after SIGTERM

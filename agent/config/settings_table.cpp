@@ -268,6 +268,11 @@ const std::vector<Setting>& settingsTable() {
       boolean({"validate_api_key", "DYNOSTATSD_VALIDATE_API_KEY", "--validate-api-key",
                "check the API key once at start (/api/v1/validate)"},
               [](Config& c) -> bool& { return c.forward.validateApiKey; }),
+      // --- otlp
+      // --- graphite
+      // --- statsd relay
+      // --- dyno metrics
+      // --- drain
       // --- agent
       boolean({"log_metrics", "DYNOSTATSD_LOG_METRICS", "--log-metrics",
                "print every flush to stdout in l2met form (forced on without an API key)"},

@@ -17,9 +17,14 @@ struct Point {
   double value = 0;
 };
 
+// Which DogStatsD type a series came from, for sinks other than Datadog. HistogramStatistic series
+// (`.avg`, `.95percentile`, ...) are the Agent's derived forms; neutral sinks read `distributions`.
+enum class MetricKind : std::uint8_t { Counter, Gauge, Set, HistogramStatistic };
+
 struct Series {
   std::string name;
   SeriesType type = SeriesType::Gauge;
+  MetricKind kind = MetricKind::Gauge;
   std::int64_t interval = 10;  // seconds
   std::string host;            // empty: no host resource
   std::vector<std::string> tags;
@@ -43,13 +48,42 @@ struct SketchSeries {
   std::vector<SketchPoint> points;
 };
 
+// The sink-neutral form of one `h`/`ms`/`d` context in one bucket: exact weighted samples while
+// the bucket holds few enough, otherwise the DDSketch bins (keys as in aggregate/ddsketch.h).
+struct WeightedSample {
+  double value = 0;
+  double weight = 1;  // 1 / sample rate
+};
+
+struct DistributionPoint {
+  std::int64_t timestamp = 0;  // bucket start
+  double count = 0;            // sum of weights
+  double sum = 0, min = 0, max = 0;
+  std::vector<WeightedSample> samples;  // ascending by value; empty when the sketch is used
+  std::vector<std::int32_t> sketchKeys;  // ascending; used when samples is empty and count > 0
+  std::vector<double> sketchCounts;      // parallel to sketchKeys
+};
+
+enum class DistributionKind : std::uint8_t { Histogram, Timer, Distribution };  // h, ms, d
+
+struct DistributionSeries {
+  std::string name;
+  DistributionKind kind = DistributionKind::Histogram;
+  std::string host;
+  std::vector<std::string> tags;
+  std::vector<DistributionPoint> points;
+};
+
 // Everything one flush produces.
 struct FlushBatch {
   std::vector<Series> series;
   std::vector<SketchSeries> sketches;
+  std::vector<DistributionSeries> distributions;
   std::vector<Event> events;
   std::vector<ServiceCheck> checks;
-  bool empty() const { return series.empty() && sketches.empty() && events.empty() && checks.empty(); }
+  bool empty() const {
+    return series.empty() && sketches.empty() && distributions.empty() && events.empty() && checks.empty();
+  }
 };
 
 }  // namespace dynostatsd

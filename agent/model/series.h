@@ -24,12 +24,12 @@ enum class MetricKind : std::uint8_t { Counter, Gauge, Set, HistogramStatistic }
 struct Series {
   std::string name;
   SeriesType type = SeriesType::Gauge;
-  MetricKind kind = MetricKind::Gauge;
   std::int64_t interval = 10;  // seconds
   std::string host;            // empty: no host resource
   std::vector<std::string> tags;
   std::vector<Point> points;
   std::string unit;  // e.g. "millisecond" for timers; empty when none
+  MetricKind kind = MetricKind::Gauge;
 };
 
 // One DDSketch per (bucket, context), in the Agent's Dogsketch form.

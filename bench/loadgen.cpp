@@ -223,6 +223,11 @@ int main(int argc, char** argv) {
                  "distinct values per tag (contexts = names x tag-values)")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_flag("--realistic", options.spec.realistic,
+               "realistic mix: per-name tag values, host: tags, many set members, decimal timers");
+  app.add_option("--set-members", options.spec.setMembers, "with --realistic: distinct members per set")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
   app.add_option("--types", options.spec.types, "comma-separated type mix: c,g,ms,h,s,d")
       ->capture_default_str();
   app.add_option("--rate", options.rate, "datagrams per second; 0 = full speed")->check(CLI::Range(0.0, 1e8));

@@ -211,6 +211,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   app.add_option("--tags", spec.tags, "tags per line")->check(CLI::Range(0, 64))->capture_default_str();
+  app.add_flag("--realistic", spec.realistic,
+               "realistic mix: per-name tag values, host: tags, many set members, decimal timers");
+  app.add_option("--set-members", spec.setMembers, "with --realistic: distinct members per set")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
   app.add_option("--types", spec.types, "type mix")->capture_default_str();
   app.add_option("--flush-contexts", flushContexts, "live contexts for the flush measurement")
       ->capture_default_str();

@@ -88,6 +88,15 @@ class ContextKeyer {
     return keyFromTagHashes(name, host, family);
   }
 
+  // The key of a context as spelled on the wire: (name, tag section verbatim, family). Two
+  // spellings of one context (tags reordered) get two raw keys that lead to the same context.
+  std::uint64_t rawKey(std::string_view name, std::string_view rawTags, std::uint8_t family) const {
+    std::uint64_t h = hashing::hashBytes(name, seed_ ^ hashing::kMul1);
+    h = hashing::combine(h, hashing::hashBytes(rawTags, seed_ ^ hashing::kMul0));
+    h = hashing::combine(h, hashing::fold(family + hashing::kMul3, hashing::kMul2));
+    return h == 0 ? 1 : h;
+  }
+
  private:
   std::uint64_t keyFromTagHashes(std::string_view name, std::string_view host, std::uint8_t family) {
     // Insertion sort: samples carry a handful of tags.

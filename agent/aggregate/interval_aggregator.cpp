@@ -85,10 +85,20 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
   const Family family = familyOf(sample.type);
   if (family != Family::Set && !hasFiniteValue(sample)) return;
 
-  const std::uint64_t key =
-      keyer_.key(sample.name, sample.host, sample.tags, static_cast<std::uint8_t>(family));
-  Context* context = findOrCreate(key, sample, family);
-  if (context == nullptr) return;
+  Context* context = nullptr;
+  std::uint64_t rawKey = 0;
+  if (sample.rawTagsKnown) {
+    rawKey = keyer_.rawKey(sample.name, sample.rawTags, static_cast<std::uint8_t>(family));
+    const std::uint32_t cached = rawIndex_.find(rawKey);
+    if (cached != KeyIndex::kMissing) context = &contexts_[cached];
+  }
+  if (context == nullptr) {
+    const std::uint64_t key =
+        keyer_.key(sample.name, sample.host, sample.tags, static_cast<std::uint8_t>(family));
+    context = findOrCreate(key, sample, family);
+    if (context == nullptr) return;
+    if (sample.rawTagsKnown && context->family == family) rememberSpelling(rawKey, *context);
+  }
   if (context->family != family) {  // a 64-bit key collision across type families: never mix them
     ++stats_.keyCollisions;
     return;
@@ -183,6 +193,13 @@ IntervalAggregator::Context* IntervalAggregator::findOrCreate(std::uint64_t key,
   ++liveContexts_;
   ++liveByFamily_[static_cast<std::size_t>(family)];
   return &context;
+}
+
+void IntervalAggregator::rememberSpelling(std::uint64_t rawKey, const Context& context) {
+  // Bounded: many spellings of few contexts (tags in every order) only ever refill the cache.
+  const std::size_t limit = std::min(kMaxCachedSpellings, 2 * liveContexts_ + 1024);
+  if (rawIndex_.size() >= limit) rawIndex_.clear();
+  rawIndex_.insert(rawKey, static_cast<std::uint32_t>(&context - contexts_.data()));
 }
 
 IntervalAggregator::Bucket& IntervalAggregator::bucketFor(Context& context, std::int64_t start) {

@@ -48,6 +48,8 @@ class IntervalAggregator {
   static constexpr std::size_t kMaxTimestampedPending = 65536;
   static constexpr std::int64_t kTimestampMaxAgeSeconds = 3600;
   static constexpr std::int64_t kTimestampMaxAheadSeconds = 600;
+  // The context cache (wire spelling -> context slot) holds at most this many spellings (16 MiB).
+  static constexpr std::size_t kMaxCachedSpellings = std::size_t{1} << 19;
 
   IntervalAggregator(const AggregateConfig& config, const Clock& clock, std::vector<std::string> staticTags);
   ~IntervalAggregator();
@@ -87,6 +89,7 @@ class IntervalAggregator {
 
   static Family familyOf(MetricType type);
   Context* findOrCreate(std::uint64_t key, const MetricSample& sample, Family family);
+  void rememberSpelling(std::uint64_t rawKey, const Context& context);
   Bucket& bucketFor(Context& context, std::int64_t start);
   void addTimestamped(const MetricSample& sample, std::int64_t nowSeconds);
   // Counts the sample's non-finite values (nonFiniteValues); false when none is finite.
@@ -114,6 +117,7 @@ class IntervalAggregator {
 
   ContextKeyer keyer_;
   KeyIndex index_;
+  KeyIndex rawIndex_;  // ContextKeyer::rawKey -> slot: skips tag hashing for a known spelling
   std::vector<Context> contexts_;
   std::vector<std::uint32_t> freeSlots_;
   std::size_t liveContexts_ = 0;

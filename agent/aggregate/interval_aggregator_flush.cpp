@@ -261,6 +261,7 @@ void IntervalAggregator::rebuildIndex() {
     freeSlots_.shrink_to_fit();
   }
   index_.release();
+  rawIndex_.release();  // slots moved or freed: spellings are learnt again
   for (std::uint32_t slot = 0; slot < contexts_.size(); ++slot) {
     if (contexts_[slot].key != 0) index_.insert(contexts_[slot].key, slot);
   }

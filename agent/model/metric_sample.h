@@ -32,6 +32,11 @@ struct MetricSample {
   std::string_view setMember;  // sets only: the member, verbatim
   double rate = 1.0;           // as sent (parse-level); see enrich/ for clamping
   std::vector<std::string_view> tags;
+  // The tag section as it arrived (`a:1,b:2` of `|#a:1,b:2`) and whether the parser set it: the
+  // aggregator's context cache keys on (name, rawTags, type) to skip re-keying a context it has
+  // seen in the same spelling. Producers that build `tags` themselves leave rawTagsKnown false.
+  std::string_view rawTags;
+  bool rawTagsKnown = false;
   std::int64_t timestamp = 0;  // |T<unix seconds>; 0 when absent
   // Set by enrich/: the series host (a `host:` tag or the configured default; may be empty).
   std::string_view host;
@@ -43,6 +48,8 @@ struct MetricSample {
     setMember = {};
     rate = 1.0;
     tags.clear();
+    rawTags = {};
+    rawTagsKnown = false;
     timestamp = 0;
     host = {};
   }

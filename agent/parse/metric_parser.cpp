@@ -103,7 +103,10 @@ ParseError parseMetric(std::string_view message, MetricSample& out) {
     std::string_view field = nextField(rest, done);
     if (field.empty()) continue;
     switch (field[0]) {
-      case '#': parseTags(field.substr(1), out.tags); break;
+      case '#':
+        out.rawTags = field.substr(1);
+        parseTags(out.rawTags, out.tags);
+        break;
       case '@':
         if (parseGoFloat(field.substr(1), out.rate) != NumberStatus::Ok) return ParseError::BadSampleRate;
         break;
@@ -117,6 +120,7 @@ ParseError parseMetric(std::string_view message, MetricSample& out) {
       default: break;  // c:, e:, card: (origin detection, off on Heroku) and unknown fields
     }
   }
+  out.rawTagsKnown = true;
   return ParseError::None;
 }
 

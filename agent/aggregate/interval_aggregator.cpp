@@ -120,7 +120,7 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
       }
       break;
     case Family::Set: {
-      if (!bucket.members) bucket.members = Pools::take(pools_->sets);
+      if (!bucket.members) bucket.members = pools_->sets.take();
       std::uint64_t member = hashing::hashBytes(sample.setMember, keyer_.seed() ^ hashing::kMul0);
       if (member == 0) member = 1;
       if (bucket.members->size() >= kMaxSetMembers && bucket.members->find(member) == KeyIndex::kMissing) {
@@ -131,7 +131,7 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
       break;
     }
     case Family::Histogram: {
-      if (!bucket.histogram) bucket.histogram = Pools::take(pools_->histograms);
+      if (!bucket.histogram) bucket.histogram = pools_->histograms.take();
       const bool wasDegraded = bucket.histogram->degraded();
       const double weight = 1 / rate;
       for (const double v : sample.values) {
@@ -141,7 +141,7 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
       break;
     }
     case Family::Distribution: {
-      if (!bucket.sketch) bucket.sketch = Pools::take(pools_->sketches);
+      if (!bucket.sketch) bucket.sketch = pools_->sketches.take();
       // The Agent's uint(1/rate), capped at a uint32 so bin counts stay representable.
       const double weight = std::min(std::trunc(1 / rate), static_cast<double>(UINT32_MAX));
       for (const double v : sample.values) bucket.sketch->insert(v, weight);

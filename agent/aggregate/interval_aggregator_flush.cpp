@@ -8,14 +8,6 @@
 #include "aggregate/interval_aggregator_state.h"
 
 namespace dynostatsd {
-namespace {
-
-template <typename T>
-void recycle(std::vector<std::unique_ptr<T>>& pool, std::unique_ptr<T> object, std::size_t limit) {
-  if (object && pool.size() < limit) pool.push_back(std::move(object));
-}
-
-}  // namespace
 
 // Flush timeline for one counter context (interval 10, counterExpirySeconds 300), sample at 1003:
 //
@@ -207,24 +199,16 @@ void IntervalAggregator::pushPoint(Series& series, std::int64_t timestamp, doubl
 
 void IntervalAggregator::releaseBucket(Bucket& bucket) {
   if (bucket.members) {
-    if (bucket.members->capacity() * 16 <= Pools::kMaxPooledBytes) {
-      bucket.members->clear();
-      recycle(pools_->sets, std::move(bucket.members), Pools::kLimit);
-    }
-    bucket.members.reset();
+    bucket.members->clear();
+    pools_->sets.give(std::move(bucket.members));
   }
   if (bucket.histogram) {
     bucket.histogram->clear(exactBudget_);
-    if (bucket.histogram->memoryBytes() <= Pools::kMaxPooledBytes) {
-      recycle(pools_->histograms, std::move(bucket.histogram), Pools::kLimit);
-    }
-    bucket.histogram.reset();
+    pools_->histograms.give(std::move(bucket.histogram));
   }
   if (bucket.sketch) {
     bucket.sketch->clear();
-    if (bucket.sketch->memoryBytes() <= Pools::kMaxPooledBytes)
-      recycle(pools_->sketches, std::move(bucket.sketch), Pools::kLimit);
-    bucket.sketch.reset();
+    pools_->sketches.give(std::move(bucket.sketch));
   }
 }
 

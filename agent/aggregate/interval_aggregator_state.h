@@ -45,23 +45,52 @@ struct IntervalAggregator::Context {
   bool empty() const { return head.start == Bucket::kNone && older.empty(); }
 };
 
-// Emptied per-bucket objects kept for the next bucket, so steady state does not allocate.
-// Bounded: at most kLimit objects per kind, each holding at most kMaxPooledBytes of capacity
-// (larger ones are freed), so each pool keeps at most 1 MiB.
-struct IntervalAggregator::Pools {
-  static constexpr std::size_t kLimit = 128;
-  static constexpr std::size_t kMaxPooledBytes = 8192;
-  std::vector<std::unique_ptr<KeyIndex>> sets;
-  std::vector<std::unique_ptr<HistogramAccumulator>> histograms;
-  std::vector<std::unique_ptr<DDSketch>> sketches;
+inline std::size_t pooledBytes(const KeyIndex& members) {
+  return members.capacity() * 16;
+}
+inline std::size_t pooledBytes(const HistogramAccumulator& histogram) {
+  return histogram.memoryBytes();
+}
+inline std::size_t pooledBytes(const DDSketch& sketch) {
+  return sketch.memoryBytes();
+}
 
-  template <typename T>
-  static std::unique_ptr<T> take(std::vector<std::unique_ptr<T>>& pool) {
-    if (pool.empty()) return std::make_unique<T>();
-    auto object = std::move(pool.back());
-    pool.pop_back();
+// Emptied per-bucket objects of one kind kept, with their capacity, for the next bucket, so a
+// context that sees the same traffic every interval allocates nothing in steady state (set
+// members, histogram samples and sketch bins included). Bounded in bytes: at most kMaxBytes of
+// capacity per kind and kMaxObjectBytes per object (larger ones are freed).
+template <typename T>
+class ObjectPool {
+ public:
+  static constexpr std::size_t kMaxBytes = 2 << 20;
+  static constexpr std::size_t kMaxObjectBytes = 256 << 10;
+  static constexpr std::size_t kMaxObjects = 1024;
+
+  std::unique_ptr<T> take() {
+    if (objects_.empty()) return std::make_unique<T>();
+    auto object = std::move(objects_.back());
+    objects_.pop_back();
+    bytes_ -= pooledBytes(*object);
     return object;
   }
+  // `object` must be emptied (cleared, capacity kept).
+  void give(std::unique_ptr<T> object) {
+    const std::size_t bytes = pooledBytes(*object);
+    if (bytes > kMaxObjectBytes || bytes_ + bytes > kMaxBytes || objects_.size() >= kMaxObjects) return;
+    bytes_ += bytes;
+    objects_.push_back(std::move(object));
+  }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  std::vector<std::unique_ptr<T>> objects_;
+  std::size_t bytes_ = 0;
+};
+
+struct IntervalAggregator::Pools {
+  ObjectPool<KeyIndex> sets;
+  ObjectPool<HistogramAccumulator> histograms;
+  ObjectPool<DDSketch> sketches;
 };
 
 }  // namespace dynostatsd

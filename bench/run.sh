@@ -62,7 +62,7 @@ main() {
     etsy=""
   fi
   local args=(--agent "${build}/agent/dynostatsd" --loadgen "${build}/bench/loadgen" --out "${out}"
-    --targets "${targets}" --repeats "${BENCH_REPEATS:-3}" --scenarios "${BENCH_SCENARIOS:-1,2,3,4,5}")
+    --targets "${targets}" --repeats "${BENCH_REPEATS:-3}" --scenarios "${BENCH_SCENARIOS:-1,2,3,4,5,8}")
   if [[ -n ${etsy} ]]; then
     args+=(--etsy "${etsy}")
   fi

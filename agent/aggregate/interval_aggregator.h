@@ -4,10 +4,13 @@
 // bucket (flushIntervalSeconds wide, aligned to the epoch) unless the sample has `|T`.
 // Output: flush() appends Series / SketchSeries for every CLOSED bucket to a FlushBatch that the
 // caller owns; flushAll also closes the open bucket (shutdown).
-// Memory: at most maxContexts live contexts (more are dropped and counted), each set bucket keeps
-// <= kMaxSetMembers member hashes, histograms keep <= 2048 exact samples per bucket and
-// kExactSampleBudget overall before degrading to a sketch, |T samples wait in a queue of
-// <= kMaxTimestampedPending points.
+// Memory: everything held (contexts with their identity, set members, histogram samples and
+// sketches, |T points, and the arrays indexing them) is charged to the MemoryBudget as it is
+// allocated and released when freed; a sample whose context, member or values would not fit is
+// dropped and counted (memoryBudgetDrops). The count limits stay as a second bound: at most
+// maxContexts live contexts, <= kMaxSetMembers member hashes per set bucket, <= 2048 exact
+// samples per histogram bucket and kExactSampleBudget overall before degrading to a sketch,
+// <= kMaxTimestampedPending |T points.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +22,7 @@
 #include "aggregate/key_index.h"
 #include "config/config.h"
 #include "model/clock.h"
+#include "model/memory_budget.h"
 #include "model/metric_sample.h"
 #include "model/series.h"
 #include "telemetry/log.h"
@@ -39,6 +43,7 @@ struct AggregatorStats {                     // running totals, for self-metrics
   std::uint64_t nonFiniteResults = 0;          // points dropped because a sum overflowed to +-Inf/NaN
   std::uint64_t keyCollisions = 0;             // samples dropped: their key belongs to another type family
   std::uint64_t histogramBucketsDegraded = 0;  // histogram buckets that fell back to a sketch
+  std::uint64_t memoryBudgetDrops = 0;         // samples dropped: their memory would pass the budget
 };
 
 class IntervalAggregator {
@@ -49,7 +54,9 @@ class IntervalAggregator {
   static constexpr std::int64_t kTimestampMaxAgeSeconds = 3600;
   static constexpr std::int64_t kTimestampMaxAheadSeconds = 600;
 
-  IntervalAggregator(const AggregateConfig& config, const Clock& clock, std::vector<std::string> staticTags);
+  // `budget`: shared with the rest of the agent; null = unlimited (tests, tools).
+  IntervalAggregator(const AggregateConfig& config, const Clock& clock, std::vector<std::string> staticTags,
+                     MemoryBudget* budget = nullptr);
   ~IntervalAggregator();
   IntervalAggregator(const IntervalAggregator&) = delete;
   IntervalAggregator& operator=(const IntervalAggregator&) = delete;
@@ -71,6 +78,8 @@ class IntervalAggregator {
   std::size_t liveContexts() const { return liveContexts_; }
   const AggregatorStats& stats() const { return stats_; }
   std::size_t pendingTimestamped() const { return timestamped_.size(); }
+  // Bytes this aggregator has charged to the budget right now.
+  std::size_t chargedBytesForTest() const { return charged_; }
 
  private:
   enum class Family : std::uint8_t { Counter, Gauge, Set, Histogram, Distribution };
@@ -97,11 +106,24 @@ class IntervalAggregator {
   void releaseBucket(Bucket& bucket);
   void pushPoint(Series& series, std::int64_t timestamp, double value);
   void rebuildIndex();
+  // Memory accounting (see the header comment): admit() charges `bytes` if they fit, else counts a
+  // memory_budget drop (with a throttled log line) and returns false.
+  bool admit(std::size_t bytes);
+  void budgetDrop();
+  void chargeBytes(std::size_t bytes);
+  void releaseBytes(std::size_t bytes);
+  void resyncStructure();  // charges/releases the change in the arrays' capacities
+  std::size_t structureBytes() const;
+  static std::size_t bucketBytes(const Bucket& bucket);
   Series makeSeries(std::string_view identity, std::string_view suffix, SeriesType type) const;
   std::vector<std::string> seriesTags(std::string_view identity) const;
 
   AggregateConfig config_;
   const Clock& clock_;
+  MemoryBudget ownBudget_{MemoryBudget::kUnlimited};
+  MemoryBudget& budget_;
+  std::size_t charged_ = 0;         // all bytes charged by this aggregator
+  std::size_t structureCharged_ = 0;  // the part charged for contexts_, index_, timestamped_ ...
   std::vector<std::string> staticTags_;
   std::int64_t interval_;
   std::vector<RankRule> rankRules_;  // median + percentiles wanted, in output order
@@ -134,6 +156,7 @@ class IntervalAggregator {
   AggregatorStats stats_;
   log::Throttle contextLimitLog_;
   log::Throttle timestampedLog_;
+  log::Throttle budgetLog_;
   std::vector<std::string_view> sortedTags_;  // scratch for new contexts
   std::vector<Bucket*> closedScratch_;        // scratch for flushContext
 };

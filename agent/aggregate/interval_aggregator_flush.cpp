@@ -59,6 +59,7 @@ bool IntervalAggregator::flushSome(FlushBatch& out, bool flushAll, std::size_t m
   }
   expireContexts(cycle_.now);
   flushTimestamped(out);
+  resyncStructure();
   cycle_.active = false;
   return true;
 }
@@ -75,6 +76,7 @@ void IntervalAggregator::expireContexts(std::int64_t now) {
     }
     if (context.lastSeen + idleLimit >= now) continue;
     context.key = 0;
+    releaseBytes(heapBytes(context.identity.capacity()) + context.older.capacity() * sizeof(Bucket));
     std::string().swap(context.identity);
     std::vector<Bucket>().swap(context.older);
     freeSlots_.push_back(slot);
@@ -206,6 +208,7 @@ void IntervalAggregator::pushPoint(Series& series, std::int64_t timestamp, doubl
 }
 
 void IntervalAggregator::releaseBucket(Bucket& bucket) {
+  releaseBytes(bucketBytes(bucket));  // pooled objects are overhead, not charged
   if (bucket.members) {
     if (bucket.members->capacity() * 16 <= Pools::kMaxPooledBytes) {
       bucket.members->clear();
@@ -245,6 +248,7 @@ void IntervalAggregator::flushTimestamped(FlushBatch& out) {
     if (!series.points.empty()) out.series.push_back(std::move(series));
     i = j;
   }
+  for (const auto& point : timestamped_) releaseBytes(heapBytes(point.identity.capacity()));
   timestamped_.clear();
   if (timestamped_.capacity() > 4096) std::vector<TimestampedPoint>().swap(timestamped_);
   timestampedIndex_.release();

@@ -17,6 +17,7 @@ struct IngestConfig {
   // host). The kernel caps a request at net.core.rmem_max; the memory is used only while datagrams queue.
   int soRcvbuf = 4 << 20;
   std::size_t bufferSize = 8192;  // DD_DOGSTATSD_BUFFER_SIZE; 1..65535
+  int socketMode = 0660;          // DYNOSTATSD_SOCKET_MODE: the Unix socket's permissions (umask ignored)
 };
 
 struct EnrichConfig {
@@ -49,7 +50,7 @@ struct ForwardConfig {
   std::string ddUrl;                               // DD_DD_URL: overrides https://api.<site>
   SeriesApi seriesApi = SeriesApi::V2;             // DYNOSTATSD_SERIES_API=v1|v2
   Compression compression = Compression::Zstd;     // DYNOSTATSD_COMPRESSION=zstd|deflate|gzip|none
-  std::size_t retryQueueBytes = 15 * 1024 * 1024;  // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE
+  std::size_t retryQueueBytes = 15 * 1024 * 1024;  // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE; 0 = no retries
   int requestTimeoutSeconds = 20;                  // DD_FORWARDER_TIMEOUT
   double backoffBaseSeconds = 2;                   // DD_FORWARDER_BACKOFF_BASE
   double backoffMaxSeconds = 64;                   // DD_FORWARDER_BACKOFF_MAX
@@ -84,6 +85,8 @@ struct Config {
   bool selfMetrics = true;          // DYNOSTATSD_SELF_METRICS: dynostatsd.* series every flush
   double shutdownGraceSeconds = 2;  // DYNOSTATSD_SHUTDOWN_GRACE: keep receiving after SIGTERM
   std::string logLevel = "info";    // DD_LOG_LEVEL: debug|info|warn|error
+  // DYNOSTATSD_MEMORY_BUDGET: bytes for everything the agent holds (model/memory_budget.h).
+  std::size_t memoryBudgetBytes = std::size_t{64} << 20;
   std::string configFile;           // DYNOSTATSD_CONFIG or ./dynostatsd.yml
 };
 

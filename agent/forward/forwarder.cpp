@@ -73,7 +73,8 @@ Forwarder::Forwarder(uv_loop_t* loop, const ForwardConfig& config, const Clock& 
       clock_(clock),
       client_(std::move(client)),
       serializer_(config.seriesApi, config.compression),
-      queue_(config.retryQueueBytes),
+      // 0 disables retrying, not sending (as in the Datadog Agent): new payloads still queue.
+      queue_(config.retryQueueBytes > 0 ? config.retryQueueBytes : ForwardConfig{}.retryQueueBytes),
       wakeTimer_(loop, [this] { pump(); }),
       drainTimer_(loop, [this] { onDrainTimer(); }),
       baseUrl_(baseUrlFor(config)),
@@ -258,10 +259,15 @@ void Forwarder::onResponse(std::uint64_t id, const HttpResponse& response) {
         log::write(log::Level::Warn, kStage,
                    "reason=intake_errors endpoint=" + endpointName +
                        " response=" + log::quote(response.body) +
-                       " msg=\"the intake accepted the payload but reported errors\"");
+                       " msg=\"the intake accepted the payload but reported errors\" suppressed=" +
+                       std::to_string(dropLog_.takeSuppressed()));
       }
       break;
     case OutcomeKind::Retry: {
+      if (config_.retryQueueBytes == 0) {  // retries disabled
+        drop(*transaction, "retry_disabled");
+        break;
+      }
       endpointState.backoff.onError();
       double delay = endpointState.backoff.delaySeconds();
       auto delayMillis = static_cast<std::int64_t>(delay * 1000);
@@ -288,7 +294,8 @@ void Forwarder::onResponse(std::uint64_t id, const HttpResponse& response) {
         log::write(log::Level::Error, kStage,
                    "reason=http_400 endpoint=" + endpointName + " items=" +
                        std::to_string(transaction->payload.items) + " response=" + log::quote(response.body) +
-                       " msg=\"the intake refused the payload; dropped\"");
+                       " msg=\"the intake refused the payload; dropped\" suppressed=" +
+                       std::to_string(dropLog_.takeSuppressed()));
       }
       drop(*transaction, outcome.reason);
       break;
@@ -322,11 +329,12 @@ void Forwarder::drop(const Transaction& transaction, const std::string& reason) 
   // 400 and 403 have their own log lines; everything else is summarised here, throttled.
   if (reason == "http_400" || reason == "http_403") return;
   if (reason != "shutdown" && !dropLog_.allow(clock_.nowMillis())) return;
-  log::write(log::Level::Warn, kStage,
-             "reason=" + reason +
-                 " endpoint=" + std::string(endpointInfo(transaction.payload.endpoint).name) +
-                 " items=" + std::to_string(transaction.payload.items) +
-                 " bytes=" + std::to_string(transaction.payload.body.size()) + " msg=\"payload dropped\"");
+  std::string fields = "reason=" + reason +
+                       " endpoint=" + std::string(endpointInfo(transaction.payload.endpoint).name) +
+                       " items=" + std::to_string(transaction.payload.items) +
+                       " bytes=" + std::to_string(transaction.payload.body.size()) + " msg=\"payload dropped\"";
+  if (reason != "shutdown") fields += " suppressed=" + std::to_string(dropLog_.takeSuppressed());
+  log::write(log::Level::Warn, kStage, fields);
 }
 
 }  // namespace dynostatsd::forward

@@ -64,6 +64,8 @@ class Forwarder {
   void collectSelfMetrics(std::vector<SelfMetric>& out) const;
 
   const std::string& baseUrl() const { return baseUrl_; }
+  // Charges queued payloads to the agent's MemoryBudget (queue share).
+  void useMemoryBudget(MemoryBudget& budget) { queue_.setMemoryBudget(&budget); }
   std::size_t queuedPayloads() const { return queue_.size(); }
   std::size_t queuedBytes() const { return queue_.bytes(); }
   std::size_t inFlight() const { return inFlight_.size(); }

@@ -91,7 +91,7 @@ int parseCommand(const std::string& file) {
   std::error_code ec;
   std::ifstream in;
   if (!std::filesystem::is_directory(file, ec)) in.open(file);
-  if (!in) {
+  if (!in.is_open()) {
     log::write(log::Level::Error, "app",
                "msg=\"cannot read the input\" file=" + log::quote(file) +
                    (std::filesystem::is_directory(file, ec) ? " reason=is_a_directory" : ""));

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "config/config_values.h"
 #include "forward/curl_http_client.h"
 
 namespace dynostatsd::forward {
@@ -91,8 +92,7 @@ Forwarder::~Forwarder() {
 void Forwarder::start() {
   if (config_.ddUrl.empty() && !isKnownSite(config_.site)) {
     log::write(log::Level::Warn, kStage,
-               "reason=unknown_site site=" + log::quote(config_.site) +
-                   " url=" + log::quote(displayUrl(baseUrl_)) +
+               "reason=unknown_site site=" + log::quote(config::showInvalid(config_.site)) +
                    " msg=\"DD_SITE is not a known Datadog site; using it anyway\"");
   }
   log::write(log::Level::Info, kStage,

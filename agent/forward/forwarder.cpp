@@ -10,6 +10,23 @@
 namespace dynostatsd::forward {
 namespace {
 
+// A 202 body {"errors": ["..."]} with at least one entry (blanks allowed around the JSON tokens).
+bool hasIntakeErrors(std::string_view body) {
+  const std::size_t key = body.find("\"errors\"");
+  if (key == std::string_view::npos) return false;
+  std::size_t i = key + 8;
+  auto skipBlanks = [&] {
+    while (i < body.size() && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t')) ++i;
+  };
+  for (char expected : {':', '['}) {
+    skipBlanks();
+    if (i >= body.size() || body[i] != expected) return false;
+    ++i;
+  }
+  skipBlanks();
+  return i < body.size() && body[i] == '"';
+}
+
 using serialize::Endpoint;
 using serialize::endpointInfo;
 
@@ -255,7 +272,7 @@ void Forwarder::onResponse(std::uint64_t id, const HttpResponse& response) {
                        " bytes=" + std::to_string(transaction->payload.body.size()));
       }
       // v2 answers 202 {"errors":[...]} when it accepted the payload but not all of it.
-      if (response.body.find(R"("errors":[")") != std::string::npos && dropLog_.allow(now)) {
+      if (hasIntakeErrors(response.body) && dropLog_.allow(now)) {
         log::write(log::Level::Warn, kStage,
                    "reason=intake_errors endpoint=" + endpointName +
                        " response=" + log::quote(response.body) +

@@ -53,6 +53,9 @@ class IntervalAggregator {
   static constexpr std::size_t kMaxTimestampedPending = 65536;
   static constexpr std::int64_t kTimestampMaxAgeSeconds = 3600;
   static constexpr std::int64_t kTimestampMaxAheadSeconds = 600;
+  // flushSome also ends a slice once its series carry about this many bytes of names and tags, so
+  // the flush's transient copy stays small whatever the tags' size.
+  static constexpr std::size_t kMaxSliceBytes = std::size_t{1} << 20;
 
   // `budget`: shared with the rest of the agent; null = unlimited (tests, tools).
   IntervalAggregator(const AggregateConfig& config, const Clock& clock, std::vector<std::string> staticTags,
@@ -77,7 +80,9 @@ class IntervalAggregator {
 
   std::size_t liveContexts() const { return liveContexts_; }
   const AggregatorStats& stats() const { return stats_; }
-  std::size_t pendingTimestamped() const { return timestamped_.size(); }
+  std::size_t pendingTimestamped() const {
+    return timestamped_.size() + drainingTimestamped_.size() - drainingNext_;
+  }
   // Bytes this aggregator has charged to the budget right now.
   std::size_t chargedBytesForTest() const { return charged_; }
 
@@ -101,7 +106,9 @@ class IntervalAggregator {
   // Counts the sample's non-finite values (nonFiniteValues); false when none is finite.
   bool hasFiniteValue(const MetricSample& sample);
   void flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd, FlushBatch& out);
-  void flushTimestamped(FlushBatch& out);
+  void beginTimestampedFlush();
+  // Emits queued |T points until the slice is full (false) or none is left (true).
+  bool flushTimestamped(FlushBatch& out, std::size_t maxItems, std::size_t startItems, std::size_t& bytes);
   void expireContexts(std::int64_t now);
   void releaseBucket(Bucket& bucket);
   void pushPoint(Series& series, std::int64_t timestamp, double value);
@@ -148,10 +155,15 @@ class IntervalAggregator {
     bool flushAll = false;
     std::int64_t now = 0, cutoff = 0, zeroFillEnd = 0;
     std::size_t slot = 0;  // next context to visit
+    bool timestampedPhase = false;  // contexts done, emitting drainingTimestamped_
   } cycle_;
 
   std::vector<TimestampedPoint> timestamped_;
   KeyIndex timestampedIndex_;  // hash(context key, timestamp) -> position in timestamped_
+  // The points a flush cycle is emitting (sorted by key, timestamp), moved out of timestamped_ so
+  // samples added between slices start a new queue; [drainingNext_, end) are still to emit.
+  std::vector<TimestampedPoint> drainingTimestamped_;
+  std::size_t drainingNext_ = 0;
 
   AggregatorStats stats_;
   log::Throttle contextLimitLog_;

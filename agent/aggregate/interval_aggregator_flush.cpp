@@ -41,6 +41,7 @@ bool IntervalAggregator::flushSome(FlushBatch& out, bool flushAll, std::size_t m
     cycle_.cutoff = flushAll ? std::numeric_limits<std::int64_t>::max() : currentBucket;
     cycle_.zeroFillEnd = flushAll ? currentBucket + interval_ : currentBucket;
     cycle_.slot = 0;
+    cycle_.timestampedPhase = false;
   }
 
   // Reserve for every context that may emit (idle ones cost an unused slot) instead of letting
@@ -52,15 +53,24 @@ bool IntervalAggregator::flushSome(FlushBatch& out, bool flushAll, std::size_t m
   out.sketches.reserve(out.sketches.size() + std::min(live(Family::Distribution), maxItems));
 
   const std::size_t startItems = out.series.size() + out.sketches.size();
+  std::size_t bytes = 0;  // names and tags of the series emitted in this slice (about)
   while (cycle_.slot < contexts_.size()) {
-    if (out.series.size() + out.sketches.size() - startItems >= maxItems) return false;
+    const std::size_t items = out.series.size() + out.sketches.size();
+    if (items - startItems >= maxItems || bytes >= kMaxSliceBytes) return false;
     Context& context = contexts_[cycle_.slot++];
-    if (context.key != 0) flushContext(context, cycle_.cutoff, cycle_.zeroFillEnd, out);
+    if (context.key == 0) continue;
+    flushContext(context, cycle_.cutoff, cycle_.zeroFillEnd, out);
+    bytes += (out.series.size() + out.sketches.size() - items) * (context.identity.size() + 64);
   }
-  expireContexts(cycle_.now);
-  flushTimestamped(out);
+  if (!cycle_.timestampedPhase) {
+    expireContexts(cycle_.now);
+    beginTimestampedFlush();
+    cycle_.timestampedPhase = true;
+  }
+  if (!flushTimestamped(out, maxItems, startItems, bytes)) return false;
   resyncStructure();
   cycle_.active = false;
+  cycle_.timestampedPhase = false;
   return true;
 }
 
@@ -231,27 +241,52 @@ void IntervalAggregator::releaseBucket(Bucket& bucket) {
   }
 }
 
-void IntervalAggregator::flushTimestamped(FlushBatch& out) {
+void IntervalAggregator::beginTimestampedFlush() {
   if (timestamped_.empty()) return;
-  std::stable_sort(timestamped_.begin(), timestamped_.end(),
+  auto& draining = drainingTimestamped_;
+  if (draining.empty()) {
+    draining.swap(timestamped_);
+    drainingNext_ = 0;
+  } else {  // a shutdown upgraded a cycle that was still emitting: queue the new points behind
+    draining.insert(draining.end(), std::make_move_iterator(timestamped_.begin()),
+                    std::make_move_iterator(timestamped_.end()));
+    timestamped_.clear();
+  }
+  if (timestamped_.capacity() > 4096) std::vector<TimestampedPoint>().swap(timestamped_);
+  std::stable_sort(draining.begin() + static_cast<std::ptrdiff_t>(drainingNext_), draining.end(),
                    [](const TimestampedPoint& a, const TimestampedPoint& b) {
                      return a.key != b.key ? a.key < b.key : a.timestamp < b.timestamp;
                    });
-  for (std::size_t i = 0; i < timestamped_.size();) {
-    const TimestampedPoint& head = timestamped_[i];
+  timestampedIndex_.release();
+  resyncStructure();
+}
+
+bool IntervalAggregator::flushTimestamped(FlushBatch& out, std::size_t maxItems, std::size_t startItems,
+                                          std::size_t& bytes) {
+  auto& draining = drainingTimestamped_;
+  while (drainingNext_ < draining.size()) {
+    if (out.series.size() + out.sketches.size() - startItems >= maxItems || bytes >= kMaxSliceBytes)
+      return false;
+    const std::size_t i = drainingNext_;
+    const TimestampedPoint& head = draining[i];
     Series series =
         makeSeries(head.identity, "", head.family == Family::Counter ? SeriesType::Rate : SeriesType::Gauge);
+    bytes += head.identity.size() + 64;
     std::size_t j = i;
-    for (; j < timestamped_.size() && timestamped_[j].key == head.key; ++j) {
-      pushPoint(series, timestamped_[j].timestamp, timestamped_[j].value);
+    for (; j < draining.size() && draining[j].key == head.key; ++j) {
+      pushPoint(series, draining[j].timestamp, draining[j].value);
     }
     if (!series.points.empty()) out.series.push_back(std::move(series));
-    i = j;
+    for (std::size_t k = i; k < j; ++k) {  // freed as emitted
+      releaseBytes(heapBytes(draining[k].identity.capacity()));
+      std::string().swap(draining[k].identity);
+    }
+    drainingNext_ = j;
   }
-  for (const auto& point : timestamped_) releaseBytes(heapBytes(point.identity.capacity()));
-  timestamped_.clear();
-  if (timestamped_.capacity() > 4096) std::vector<TimestampedPoint>().swap(timestamped_);
-  timestampedIndex_.release();
+  draining.clear();
+  if (draining.capacity() > 4096) std::vector<TimestampedPoint>().swap(draining);
+  drainingNext_ = 0;
+  return true;
 }
 
 void IntervalAggregator::rebuildIndex() {

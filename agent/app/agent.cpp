@@ -30,6 +30,10 @@ std::string signalName(int signum) {
 // 2.5k slices (10k contexts: 27.9 -> 21.1 MB); 1k slices: 10k contexts 19.2 -> 17.1 MB, 100k
 // 43.3 -> 40.1 MB, the same flush time (~31 ms for 100k), 2.5x the requests (100 per 100k series).
 constexpr std::size_t kFlushSliceItems = 1000;
+// How often stdout/stderr buffers held back by a slow reader are retried: often while something
+// waits, rarely when idle.
+constexpr std::uint64_t kOutputBusyMillis = 10;
+constexpr std::uint64_t kOutputIdleMillis = 250;
 // Flushes at least this big are followed by malloc_trim(0) (~1 ms).
 constexpr std::size_t kTrimAfterItems = 5000;
 
@@ -109,7 +113,7 @@ int Agent::run() {
         std::make_unique<SignalWatcher>(loop_.get(), signum, [this](int s) { onIgnoredSignal(s); }));
   }
   outputTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onOutputTimer(); });
-  outputTimer_->start(100, 100);
+  outputTimer_->start(kOutputIdleMillis);
   flushTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onFlushTimer(); });
   graceTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onGraceOver(); });
   if (forwarder_) forwarder_->start();
@@ -179,6 +183,8 @@ void Agent::onIgnoredSignal(int signum) {
 void Agent::onOutputTimer() {
   standardOutput().drain();
   standardError().drain();
+  const bool pending = standardOutput().buffered() > 0 || standardError().buffered() > 0;
+  outputTimer_->start(pending ? kOutputBusyMillis : kOutputIdleMillis);
 }
 
 void Agent::onGraceOver() {

@@ -105,14 +105,28 @@ bool OutputChannel::write(std::string_view text) {
         if (n == 0) break;
         text.remove_prefix(static_cast<std::size_t>(n));
       }
-      // The rest of a chunk the fd took in part is kept whatever the bound, so lines stay whole.
-      if (!text.empty() && text.size() < maxBuffered_) buffer_.append(text);
-      else if (!text.empty()) {
-        ++unreported_;
-        ++dropped_;
-        buffer_.push_back('\n');  // ends the torn line
+      // What the fd did not take waits; beyond the bound, whole lines are dropped and counted.
+      if (!text.empty() && text.size() <= maxBuffered_) {
+        buffer_.append(text);
+      } else if (!text.empty()) {
+        const std::size_t cut = text.rfind('\n', maxBuffered_ - 1);
+        const std::size_t kept = cut == std::string_view::npos ? 0 : cut + 1;
+        buffer_.append(text.substr(0, kept));
+        text.remove_prefix(kept);
+        if (buffer_.empty() || buffer_.back() != '\n') buffer_.push_back('\n');  // ends a torn line
+        const std::uint64_t lines = countLines(text);
+        dropped_ += lines;
+        unreported_ += lines;
+        ok = false;
       }
     } else if (buffer_.size() + text.size() > maxBuffered_) {
+      // Keep the whole lines that fit, drop (and count) the rest.
+      const std::size_t room = maxBuffered_ > buffer_.size() ? maxBuffered_ - buffer_.size() : 0;
+      const std::size_t cut = room == 0 ? std::string_view::npos : text.rfind('\n', room - 1);
+      if (cut != std::string_view::npos) {
+        buffer_.append(text.substr(0, cut + 1));
+        text.remove_prefix(cut + 1);
+      }
       const std::uint64_t lines = countLines(text);
       dropped_ += lines;
       unreported_ += lines;

@@ -161,7 +161,7 @@ class BlockedOutputTest(unittest.TestCase):
             print(f"\nstdout+stderr unread for {seconds}s: sent={contexts * sent_rounds} "
                   f"delivered={delivered:.0f} dropped_by_kernel={kernel:.0f} sigterm_exit={exit_seconds:.2f}s")
             self.assertEqual(rc, 0)
-            self.assertLess(exit_seconds, 5.0)
+            self.assertLess(exit_seconds, 10.0)  # was: never (blocked in write)
             self.assertEqual(kernel, 0)
             self.assertEqual(delivered, contexts * sent_rounds)
         finally:

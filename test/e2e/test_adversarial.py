@@ -80,6 +80,7 @@ class FloodTest(unittest.TestCase):
               f"send={elapsed:.1f}s")
         self.assertEqual(rc, 0)
         self.assertLess(hwm_kb, (BUDGET_MB + OVERHEAD_MB) * 1024, label)
+        self.assertLess(rss_reported, (BUDGET_MB + OVERHEAD_MB) * 1048576, label)  # includes the final flush
         self.assertGreater(drops, 0, "the flood never reached the budget: " + label)
         # The reported figure is the interval's peak, not the post-flush low point.
         self.assertGreater(rss_reported, hwm_kb * 1024 * 0.5)

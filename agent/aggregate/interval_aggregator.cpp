@@ -364,7 +364,8 @@ void IntervalAggregator::releaseBytes(std::size_t bytes) {
 
 std::size_t IntervalAggregator::structureBytes() const {
   return contexts_.capacity() * sizeof(Context) + freeSlots_.capacity() * sizeof(std::uint32_t) +
-         index_.bytes() + (timestamped_.capacity() + drainingTimestamped_.capacity()) * sizeof(TimestampedPoint) +
+         index_.bytes() +
+         (timestamped_.capacity() + drainingTimestamped_.capacity()) * sizeof(TimestampedPoint) +
          timestampedIndex_.bytes();
 }
 

@@ -129,7 +129,7 @@ class IntervalAggregator {
   const Clock& clock_;
   MemoryBudget ownBudget_{MemoryBudget::kUnlimited};
   MemoryBudget& budget_;
-  std::size_t charged_ = 0;         // all bytes charged by this aggregator
+  std::size_t charged_ = 0;           // all bytes charged by this aggregator
   std::size_t structureCharged_ = 0;  // the part charged for contexts_, index_, timestamped_ ...
   std::vector<std::string> staticTags_;
   std::int64_t interval_;
@@ -154,7 +154,7 @@ class IntervalAggregator {
     bool active = false;
     bool flushAll = false;
     std::int64_t now = 0, cutoff = 0, zeroFillEnd = 0;
-    std::size_t slot = 0;  // next context to visit
+    std::size_t slot = 0;           // next context to visit
     bool timestampedPhase = false;  // contexts done, emitting drainingTimestamped_
   } cycle_;
 

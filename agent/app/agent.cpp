@@ -97,7 +97,7 @@ bool Agent::openListeners() {
 }
 
 int Agent::run() {
-  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must surface as EPIPE, not kill the agent
+  ::signal(SIGPIPE, SIG_IGN);          // a closed stdout must surface as EPIPE, not kill the agent
   standardOutput().makeNonBlocking();  // a stuck reader drops lines instead of stalling the loop
   standardError().makeNonBlocking();
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
@@ -240,14 +240,10 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
     if (listener != nullptr) kernelDrops += listener->stats().kernelDrops;
   }
   out.push_back({"datagrams.dropped_by_kernel", {}, static_cast<double>(kernelDrops), true});
-  out.push_back({"log.dropped_lines",
-                 {"fd:stdout"},
-                 static_cast<double>(standardOutput().droppedLines()),
-                 true});
-  out.push_back({"log.dropped_lines",
-                 {"fd:stderr"},
-                 static_cast<double>(standardError().droppedLines()),
-                 true});
+  out.push_back(
+      {"log.dropped_lines", {"fd:stdout"}, static_cast<double>(standardOutput().droppedLines()), true});
+  out.push_back(
+      {"log.dropped_lines", {"fd:stderr"}, static_cast<double>(standardError().droppedLines()), true});
   if (report_) out.push_back({"report.write_errors", {}, static_cast<double>(report_->writeErrors()), true});
   if (forwarder_) forwarder_->collectSelfMetrics(out);
 }

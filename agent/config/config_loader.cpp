@@ -202,7 +202,8 @@ bool loadConfig(const ConfigInputs& inputs, LoadedConfig& out, ConfigError& erro
       error.setting = key;
       error.source = source;
       error.origin = origin;
-      error.message = message + ", got " + (setting.info.secret ? log::maskSecret(value) : config::showInvalid(value));
+      error.message =
+          message + ", got " + (setting.info.secret ? log::maskSecret(value) : config::showInvalid(value));
       return false;
     }
   }

@@ -193,7 +193,8 @@ std::string showInvalid(std::string_view value) {
       out.push_back(masked[i++]);
     }
   }
-  if (out.size() > kMaxShown) out = out.substr(0, kMaxShown) + "... (" + std::to_string(value.size()) + " bytes)";
+  if (out.size() > kMaxShown)
+    out = out.substr(0, kMaxShown) + "... (" + std::to_string(value.size()) + " bytes)";
   return out;
 }
 

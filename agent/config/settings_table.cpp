@@ -308,10 +308,11 @@ const std::vector<Setting>& settingsTable() {
       // --- dyno metrics
       // --- drain
       // --- agent
-      byteSize({"memory_budget", "DYNOSTATSD_MEMORY_BUDGET", "--memory-budget",
-                "bytes for everything the agent holds (64MB); beyond it new data is dropped and counted"},
-               [](Config& c) -> std::size_t& { return c.memoryBudgetBytes; }, std::size_t{4} << 20,
-               std::size_t{64} << 30),
+      byteSize(
+          {"memory_budget", "DYNOSTATSD_MEMORY_BUDGET", "--memory-budget",
+           "bytes for everything the agent holds (64MB); beyond it new data is dropped and counted"},
+          [](Config& c) -> std::size_t& { return c.memoryBudgetBytes; }, std::size_t{4} << 20,
+          std::size_t{64} << 30),
       boolean({"log_metrics", "DYNOSTATSD_LOG_METRICS", "--log-metrics",
                "print every flush to stdout in l2met form (forced on without an API key)"},
               [](Config& c) -> bool& { return c.logMetrics; }),

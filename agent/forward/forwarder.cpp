@@ -110,6 +110,7 @@ void Forwarder::start() {
   if (config_.ddUrl.empty() && !isKnownSite(config_.site)) {
     log::write(log::Level::Warn, kStage,
                "reason=unknown_site site=" + log::quote(config::showInvalid(config_.site)) +
+                   " url=" + log::quote(config::showInvalid(displayUrl(baseUrl_))) +
                    " msg=\"DD_SITE is not a known Datadog site; using it anyway\"");
   }
   log::write(log::Level::Info, kStage,
@@ -346,10 +347,10 @@ void Forwarder::drop(const Transaction& transaction, const std::string& reason) 
   // 400 and 403 have their own log lines; everything else is summarised here, throttled.
   if (reason == "http_400" || reason == "http_403") return;
   if (reason != "shutdown" && !dropLog_.allow(clock_.nowMillis())) return;
-  std::string fields = "reason=" + reason +
-                       " endpoint=" + std::string(endpointInfo(transaction.payload.endpoint).name) +
-                       " items=" + std::to_string(transaction.payload.items) +
-                       " bytes=" + std::to_string(transaction.payload.body.size()) + " msg=\"payload dropped\"";
+  std::string fields =
+      "reason=" + reason + " endpoint=" + std::string(endpointInfo(transaction.payload.endpoint).name) +
+      " items=" + std::to_string(transaction.payload.items) +
+      " bytes=" + std::to_string(transaction.payload.body.size()) + " msg=\"payload dropped\"";
   if (reason != "shutdown") fields += " suppressed=" + std::to_string(dropLog_.takeSuppressed());
   log::write(log::Level::Warn, kStage, fields);
 }

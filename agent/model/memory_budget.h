@@ -30,7 +30,8 @@ class MemoryBudget {
 
   enum class Share : std::uint8_t { Aggregate, Queue };
 
-  explicit MemoryBudget(std::size_t limitBytes = kDefaultBytes) : limit_(limitBytes), reserve_(limitBytes / 4) {}
+  explicit MemoryBudget(std::size_t limitBytes = kDefaultBytes)
+      : limit_(limitBytes), reserve_(limitBytes / 4) {}
 
   // Charges `bytes` if they fit in `share`; otherwise charges nothing, counts one drop, returns false.
   bool tryCharge(std::size_t bytes, Share share = Share::Aggregate) {

@@ -143,8 +143,9 @@ bool OutputChannel::write(std::string_view text) {
 std::string OutputChannel::takeReportLocked() {
   if (unreported_ == 0) return {};
   std::string line = "at=warn stage=log reason=output_blocked fd=" + name_ +
-                     " dropped_lines=" + std::to_string(unreported_) + " dropped_total=" +
-                     std::to_string(dropped_) + " msg=\"the reader did not keep up; lines were dropped\"\n";
+                     " dropped_lines=" + std::to_string(unreported_) +
+                     " dropped_total=" + std::to_string(dropped_) +
+                     " msg=\"the reader did not keep up; lines were dropped\"\n";
   unreported_ = 0;
   return line;
 }
@@ -164,7 +165,8 @@ void OutputChannel::drainFor(int timeoutMillis) {
   for (;;) {
     drain();
     if (buffered() == 0) return;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return;
     pollfd p{fd_, POLLOUT, 0};
     ::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 50)));

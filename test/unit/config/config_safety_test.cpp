@@ -73,8 +73,9 @@ TEST_CASE("an invalid value is shown truncated, with a pasted key masked") {
 TEST_CASE("the URL password and the API key are registered as secrets when loaded") {
   LoadedConfig loaded;
   ConfigError error;
-  REQUIRE(loadEnv({{"DD_API_KEY", "k3y-registered-abcdef"}, {"DD_DD_URL", "https://u:s3cretpass@intake.example/"}},
-                  loaded, error));
+  REQUIRE(loadEnv(
+      {{"DD_API_KEY", "k3y-registered-abcdef"}, {"DD_DD_URL", "https://u:s3cretpass@intake.example/"}},
+      loaded, error));
   CHECK(secrets::mask("x https://u:s3cretpass@intake.example/ k3y-registered-abcdef") ==
         "x https://u:***@intake.example/ ***cdef");
 }

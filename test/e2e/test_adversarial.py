@@ -136,18 +136,18 @@ class BlockedOutputTest(unittest.TestCase):
         os.close(write_end)
         try:
             intake.wait_for(lambda: intake.records(), timeout=10)  # the key validation: it is up
-            contexts, sent_rounds = 3000, 0
+            contexts, sent_rounds = 1000, 0  # ~40 KB of l2met per flush: the 64 KB pipe fills at once
             lines = [b"blocked.c%d:1|c" % i for i in range(contexts)]
             datagrams = packed(lines, 1400)
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
                 send_all(port, datagrams)
                 sent_rounds += 1
-                time.sleep(0.2)
+                time.sleep(0.1)
             time.sleep(1.5)
             signalled = time.monotonic()
             proc.send_signal(signal.SIGTERM)
-            rc = proc.wait(15)
+            rc = proc.wait(30)  # the pre-fix agent never got here: blocked in write() at the final flush
             exit_seconds = time.monotonic() - signalled
 
             def total():

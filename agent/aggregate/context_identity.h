@@ -12,12 +12,18 @@ namespace dynostatsd {
 
 class ContextIdentity {
  public:
-  static std::string encode(std::string_view name, std::string_view host,
-                            const std::vector<std::string_view>& sortedTags) {
+  // The size encode() reserves for these parts (what a new context's identity costs).
+  static std::size_t encodedSize(std::string_view name, std::string_view host,
+                                 const std::vector<std::string_view>& sortedTags) {
     std::size_t size = 8 + name.size() + host.size();
     for (const auto tag : sortedTags) size += 4 + tag.size();
+    return size;
+  }
+
+  static std::string encode(std::string_view name, std::string_view host,
+                            const std::vector<std::string_view>& sortedTags) {
     std::string out;
-    out.reserve(size);
+    out.reserve(encodedSize(name, host, sortedTags));
     append(out, name);
     append(out, host);
     for (const auto tag : sortedTags) append(out, tag);

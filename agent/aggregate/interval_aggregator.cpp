@@ -10,9 +10,10 @@
 namespace dynostatsd {
 
 IntervalAggregator::IntervalAggregator(const AggregateConfig& config, const Clock& clock,
-                                       std::vector<std::string> staticTags)
+                                       std::vector<std::string> staticTags, MemoryBudget* budget)
     : config_(config),
       clock_(clock),
+      budget_(budget != nullptr ? *budget : ownBudget_),
       interval_(config.flushIntervalSeconds > 0 ? config.flushIntervalSeconds : 10),
       keyer_((static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
       pools_(std::make_unique<Pools>()) {
@@ -53,7 +54,9 @@ IntervalAggregator::IntervalAggregator(const AggregateConfig& config, const Cloc
   }
 }
 
-IntervalAggregator::~IntervalAggregator() = default;
+IntervalAggregator::~IntervalAggregator() {
+  budget_.release(charged_);
+}
 
 IntervalAggregator::Family IntervalAggregator::familyOf(MetricType type) {
   switch (type) {
@@ -120,31 +123,64 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
       }
       break;
     case Family::Set: {
-      if (!bucket.members) bucket.members = pools_->sets.take();
+      if (!bucket.members) {
+        if (!budget_.fits(sizeof(KeyIndex) + KeyIndex().grownBytes())) return budgetDrop();
+        bucket.members = pools_->sets.take();
+        chargeBytes(sizeof(KeyIndex) + bucket.members->bytes());
+      }
       std::uint64_t member = hashing::hashBytes(sample.setMember, keyer_.seed() ^ hashing::kMul0);
       if (member == 0) member = 1;
-      if (bucket.members->size() >= kMaxSetMembers && bucket.members->find(member) == KeyIndex::kMissing) {
+      KeyIndex& members = *bucket.members;
+      if (members.find(member) != KeyIndex::kMissing) break;  // already counted
+      if (members.size() >= kMaxSetMembers) {
         ++stats_.setMemberLimitDrops;
         return;
       }
-      bucket.members->insert(member, 0);
+      if (members.insertGrows()) {
+        // The old and the new slot arrays are both allocated while the table grows.
+        const std::size_t before = members.bytes();
+        if (!admit(members.grownBytes())) return;
+        members.insert(member, 0);
+        releaseBytes(before);
+      } else {
+        members.insert(member, 0);
+      }
       break;
     }
     case Family::Histogram: {
-      if (!bucket.histogram) bucket.histogram = pools_->histograms.take();
-      const bool wasDegraded = bucket.histogram->degraded();
+      if (!bucket.histogram) {
+        if (!budget_.fits(sizeof(HistogramAccumulator))) return budgetDrop();
+        bucket.histogram = pools_->histograms.take();
+        chargeBytes(sizeof(HistogramAccumulator) + bucket.histogram->memoryBytes());
+      }
+      // Growth is charged after the fact (exact), admitted on a bound of one step per value.
+      if (!budget_.fits(sample.values.size() * 2 * sizeof(double))) return budgetDrop();
+      HistogramAccumulator& histogram = *bucket.histogram;
+      const std::size_t before = histogram.memoryBytes();
+      const bool wasDegraded = histogram.degraded();
       const double weight = 1 / rate;
       for (const double v : sample.values) {
-        if (std::isfinite(v)) bucket.histogram->add(v, weight, exactBudget_);
+        if (std::isfinite(v)) histogram.add(v, weight, exactBudget_);
       }
-      if (!wasDegraded && bucket.histogram->degraded()) ++stats_.histogramBucketsDegraded;
+      if (!wasDegraded && histogram.degraded()) ++stats_.histogramBucketsDegraded;
+      chargeBytes(histogram.memoryBytes());
+      releaseBytes(before);
       break;
     }
     case Family::Distribution: {
-      if (!bucket.sketch) bucket.sketch = pools_->sketches.take();
+      if (!bucket.sketch) {
+        if (!budget_.fits(sizeof(DDSketch))) return budgetDrop();
+        bucket.sketch = pools_->sketches.take();
+        chargeBytes(sizeof(DDSketch) + bucket.sketch->memoryBytes());
+      }
+      if (!budget_.fits(sample.values.size() * 2 * sizeof(double))) return budgetDrop();
+      DDSketch& sketch = *bucket.sketch;
+      const std::size_t before = sketch.memoryBytes();
       // The Agent's uint(1/rate), capped at a uint32 so bin counts stay representable.
       const double weight = std::min(std::trunc(1 / rate), static_cast<double>(UINT32_MAX));
-      for (const double v : sample.values) bucket.sketch->insert(v, weight);
+      for (const double v : sample.values) sketch.insert(v, weight);
+      chargeBytes(sketch.memoryBytes());
+      releaseBytes(before);
       break;
     }
   }
@@ -172,6 +208,17 @@ IntervalAggregator::Context* IntervalAggregator::findOrCreate(std::uint64_t key,
   std::sort(sortedTags_.begin(), sortedTags_.end());
   sortedTags_.erase(std::unique(sortedTags_.begin(), sortedTags_.end()), sortedTags_.end());
 
+  // A new context costs its identity, plus the arrays' growth when they must grow now (the old
+  // and the new array coexist while the elements move; libstdc++ vectors double).
+  std::size_t cost = heapBytes(ContextIdentity::encodedSize(sample.name, sample.host, sortedTags_));
+  if (freeSlots_.empty() && contexts_.size() == contexts_.capacity())
+    cost += std::max<std::size_t>(1, contexts_.capacity() * 2) * sizeof(Context);
+  if (index_.insertGrows()) cost += index_.grownBytes();
+  if (!budget_.fits(cost)) {
+    budgetDrop();
+    return nullptr;
+  }
+
   std::uint32_t slot;
   if (!freeSlots_.empty()) {
     slot = freeSlots_.back();
@@ -191,6 +238,8 @@ IntervalAggregator::Context* IntervalAggregator::findOrCreate(std::uint64_t key,
   context.head = Bucket{};
   context.older.clear();
   index_.insert(key, slot);
+  chargeBytes(heapBytes(context.identity.capacity()));
+  resyncStructure();
   ++liveContexts_;
   ++liveByFamily_[static_cast<std::size_t>(family)];
   return &context;
@@ -200,7 +249,9 @@ void IntervalAggregator::rememberSpelling(std::uint64_t rawKey, const Context& c
   // Bounded: many spellings of few contexts (tags in every order) only ever refill the cache.
   const std::size_t limit = std::min(kMaxCachedSpellings, 2 * liveContexts_ + 1024);
   if (rawIndex_.size() >= limit) rawIndex_.clear();
+  const std::size_t capacity = rawIndex_.capacity();
   rawIndex_.insert(rawKey, static_cast<std::uint32_t>(&context - contexts_.data()));
+  if (rawIndex_.capacity() != capacity) resyncStructure();
 }
 
 IntervalAggregator::Bucket& IntervalAggregator::bucketFor(Context& context, std::int64_t start) {
@@ -211,7 +262,10 @@ IntervalAggregator::Bucket& IntervalAggregator::bucketFor(Context& context, std:
     return head;
   }
   if (start > head.start) {  // the interval moved on before the flush took the old bucket
+    const std::size_t before = context.older.capacity();
     context.older.push_back(std::move(head));
+    if (context.older.capacity() != before)  // charged unconditionally: <= 2 buckets per context
+      chargeBytes((context.older.capacity() - before) * sizeof(Bucket));
     head = Bucket{};
     head.start = start;
     return head;
@@ -222,7 +276,9 @@ IntervalAggregator::Bucket& IntervalAggregator::bucketFor(Context& context, std:
       std::lower_bound(older.begin(), older.end(), start,
                        [](const Bucket& bucket, std::int64_t value) { return bucket.start < value; });
   if (position != older.end() && position->start == start) return *position;
+  const std::size_t before = older.capacity();
   auto inserted = older.emplace(position);
+  if (older.capacity() != before) chargeBytes((older.capacity() - before) * sizeof(Bucket));
   inserted->start = start;
   return *inserted;
 }
@@ -269,10 +325,17 @@ void IntervalAggregator::addTimestamped(const MetricSample& sample, std::int64_t
     sortedTags_.assign(sample.tags.begin(), sample.tags.end());
     std::sort(sortedTags_.begin(), sortedTags_.end());
     sortedTags_.erase(std::unique(sortedTags_.begin(), sortedTags_.end()), sortedTags_.end());
+    std::size_t cost = heapBytes(ContextIdentity::encodedSize(sample.name, sample.host, sortedTags_));
+    if (timestamped_.size() == timestamped_.capacity())
+      cost += std::max<std::size_t>(1, timestamped_.capacity() * 2) * sizeof(TimestampedPoint);
+    if (timestampedIndex_.insertGrows()) cost += timestampedIndex_.grownBytes();
+    if (!budget_.fits(cost)) return budgetDrop();
     position = static_cast<std::uint32_t>(timestamped_.size());
     timestamped_.push_back(TimestampedPoint{
         key, ContextIdentity::encode(sample.name, sample.host, sortedTags_), family, sample.timestamp, 0});
     timestampedIndex_.insert(pointKey, position);
+    chargeBytes(heapBytes(timestamped_.back().identity.capacity()));
+    resyncStructure();
   }
   TimestampedPoint& point = timestamped_[position];
   // Same context and timestamp: counters add up, a gauge keeps the last value.
@@ -285,6 +348,60 @@ void IntervalAggregator::addTimestamped(const MetricSample& sample, std::int64_t
     }
   }
   ++stats_.samplesAccepted;
+}
+
+bool IntervalAggregator::admit(std::size_t bytes) {
+  if (!budget_.fits(bytes)) {
+    budgetDrop();
+    return false;
+  }
+  chargeBytes(bytes);
+  return true;
+}
+
+void IntervalAggregator::budgetDrop() {
+  ++stats_.memoryBudgetDrops;
+  budget_.countDrop();
+  if (budgetLog_.allow(clock_.nowMillis())) {
+    log::write(log::Level::Warn, "aggregate",
+               "reason=memory_budget budget_bytes=" + std::to_string(budget_.limit()) +
+                   " used_bytes=" + std::to_string(budget_.used()) +
+                   " dropped_total=" + std::to_string(stats_.memoryBudgetDrops) +
+                   " suppressed=" + std::to_string(budgetLog_.takeSuppressed()));
+  }
+}
+
+void IntervalAggregator::chargeBytes(std::size_t bytes) {
+  budget_.charge(bytes);
+  charged_ += bytes;
+}
+
+void IntervalAggregator::releaseBytes(std::size_t bytes) {
+  bytes = std::min(bytes, charged_);
+  budget_.release(bytes);
+  charged_ -= bytes;
+}
+
+std::size_t IntervalAggregator::structureBytes() const {
+  return contexts_.capacity() * sizeof(Context) + freeSlots_.capacity() * sizeof(std::uint32_t) +
+         index_.bytes() + rawIndex_.bytes() +
+         (timestamped_.capacity() + drainingTimestamped_.capacity()) * sizeof(TimestampedPoint) +
+         timestampedIndex_.bytes();
+}
+
+void IntervalAggregator::resyncStructure() {
+  const std::size_t now = structureBytes();
+  if (now > structureCharged_) chargeBytes(now - structureCharged_);
+  if (now < structureCharged_) releaseBytes(structureCharged_ - now);
+  structureCharged_ = now;
+}
+
+std::size_t IntervalAggregator::bucketBytes(const Bucket& bucket) {
+  std::size_t bytes = 0;
+  if (bucket.members) bytes += sizeof(KeyIndex) + bucket.members->bytes();
+  if (bucket.histogram) bytes += sizeof(HistogramAccumulator) + bucket.histogram->memoryBytes();
+  if (bucket.sketch) bytes += sizeof(DDSketch) + bucket.sketch->memoryBytes();
+  return bytes;
 }
 
 }  // namespace dynostatsd

@@ -6,10 +6,13 @@
 // CLOSED bucket to a FlushBatch that the caller owns; flushAll also closes the open bucket
 // (shutdown). Series.kind says which DogStatsD type each series came from; a counter's points
 // carry the interval's count (model/series.h).
-// Memory: at most maxContexts live contexts (more are dropped and counted), each set bucket keeps
-// <= kMaxSetMembers member hashes, histograms keep <= 2048 exact samples per bucket and
-// kExactSampleBudget overall before degrading to a sketch, |T samples wait in a queue of
-// <= kMaxTimestampedPending points.
+// Memory: everything held (contexts with their identity, set members, histogram samples and
+// sketches, |T points, and the arrays indexing them) is charged to the MemoryBudget as it is
+// allocated and released when freed; a sample whose context, member or values would not fit is
+// dropped and counted (memoryBudgetDrops). The count limits stay as a second bound: at most
+// maxContexts live contexts, <= kMaxSetMembers member hashes per set bucket, <= 2048 exact
+// samples per histogram bucket and kExactSampleBudget overall before degrading to a sketch,
+// <= kMaxTimestampedPending |T points.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +24,7 @@
 #include "aggregate/key_index.h"
 #include "config/config.h"
 #include "model/clock.h"
+#include "model/memory_budget.h"
 #include "model/metric_sample.h"
 #include "model/series.h"
 #include "telemetry/log.h"
@@ -41,6 +45,7 @@ struct AggregatorStats {                     // running totals, for self-metrics
   std::uint64_t nonFiniteResults = 0;          // points dropped because a sum overflowed to +-Inf/NaN
   std::uint64_t keyCollisions = 0;             // samples dropped: their key belongs to another type family
   std::uint64_t histogramBucketsDegraded = 0;  // histogram buckets that fell back to a sketch
+  std::uint64_t memoryBudgetDrops = 0;         // samples dropped: their memory would pass the budget
 };
 
 class IntervalAggregator {
@@ -52,8 +57,13 @@ class IntervalAggregator {
   static constexpr std::int64_t kTimestampMaxAheadSeconds = 600;
   // The context cache (wire spelling -> context slot) holds at most this many spellings (16 MiB).
   static constexpr std::size_t kMaxCachedSpellings = std::size_t{1} << 19;
+  // flushSome also ends a slice once its series carry about this many bytes of names and tags, so
+  // the flush's transient copy stays small whatever the tags' size.
+  static constexpr std::size_t kMaxSliceBytes = std::size_t{1} << 20;
 
-  IntervalAggregator(const AggregateConfig& config, const Clock& clock, std::vector<std::string> staticTags);
+  // `budget`: shared with the rest of the agent; null = unlimited (tests, tools).
+  IntervalAggregator(const AggregateConfig& config, const Clock& clock, std::vector<std::string> staticTags,
+                     MemoryBudget* budget = nullptr);
   ~IntervalAggregator();
   IntervalAggregator(const IntervalAggregator&) = delete;
   IntervalAggregator& operator=(const IntervalAggregator&) = delete;
@@ -81,7 +91,11 @@ class IntervalAggregator {
 
   std::size_t liveContexts() const { return liveContexts_; }
   const AggregatorStats& stats() const { return stats_; }
-  std::size_t pendingTimestamped() const { return timestamped_.size(); }
+  std::size_t pendingTimestamped() const {
+    return timestamped_.size() + drainingTimestamped_.size() - drainingNext_;
+  }
+  // Bytes this aggregator has charged to the budget right now.
+  std::size_t chargedBytesForTest() const { return charged_; }
 
  private:
   enum class Family : std::uint8_t { Counter, Gauge, Set, Histogram, Distribution };
@@ -104,11 +118,22 @@ class IntervalAggregator {
   // Counts the sample's non-finite values (nonFiniteValues); false when none is finite.
   bool hasFiniteValue(const MetricSample& sample);
   void flushContext(Context& context, std::int64_t cutoff, std::int64_t zeroFillEnd, FlushBatch& out);
-  void flushTimestamped(FlushBatch& out);
+  void beginTimestampedFlush();
+  // Emits queued |T points until the slice is full (false) or none is left (true).
+  bool flushTimestamped(FlushBatch& out, std::size_t maxItems, std::size_t startItems, std::size_t& bytes);
   void expireContexts(std::int64_t now);
   void releaseBucket(Bucket& bucket);
   void pushPoint(Series& series, std::int64_t timestamp, double value);
   void rebuildIndex();
+  // Memory accounting (see the header comment): admit() charges `bytes` if they fit, else counts a
+  // memory_budget drop (with a throttled log line) and returns false.
+  bool admit(std::size_t bytes);
+  void budgetDrop();
+  void chargeBytes(std::size_t bytes);
+  void releaseBytes(std::size_t bytes);
+  void resyncStructure();  // charges/releases the change in the arrays' capacities
+  std::size_t structureBytes() const;
+  static std::size_t bucketBytes(const Bucket& bucket);
   DistributionSeries makeDistribution(const Context& context) const;
   Series makeSeries(std::string_view identity, std::string_view suffix, SeriesType type,
                     MetricKind kind) const;
@@ -116,6 +141,10 @@ class IntervalAggregator {
 
   AggregateConfig config_;
   const Clock& clock_;
+  MemoryBudget ownBudget_{MemoryBudget::kUnlimited};
+  MemoryBudget& budget_;
+  std::size_t charged_ = 0;           // all bytes charged by this aggregator
+  std::size_t structureCharged_ = 0;  // the part charged for contexts_, index_, timestamped_ ...
   std::vector<std::string> staticTags_;
   std::int64_t interval_;
   std::vector<RankRule> rankRules_;  // median + percentiles wanted, in output order
@@ -142,15 +171,21 @@ class IntervalAggregator {
     bool active = false;
     bool flushAll = false;
     std::int64_t now = 0, cutoff = 0, zeroFillEnd = 0;
-    std::size_t slot = 0;  // next context to visit
+    std::size_t slot = 0;           // next context to visit
+    bool timestampedPhase = false;  // contexts done, emitting drainingTimestamped_
   } cycle_;
 
   std::vector<TimestampedPoint> timestamped_;
   KeyIndex timestampedIndex_;  // hash(context key, timestamp) -> position in timestamped_
+  // The points a flush cycle is emitting (sorted by key, timestamp), moved out of timestamped_ so
+  // samples added between slices start a new queue; [drainingNext_, end) are still to emit.
+  std::vector<TimestampedPoint> drainingTimestamped_;
+  std::size_t drainingNext_ = 0;
 
   AggregatorStats stats_;
   log::Throttle contextLimitLog_;
   log::Throttle timestampedLog_;
+  log::Throttle budgetLog_;
   std::vector<std::string_view> sortedTags_;  // scratch for new contexts
   std::vector<Bucket*> closedScratch_;        // scratch for flushContext
 };

@@ -8,6 +8,14 @@
 #include "aggregate/interval_aggregator_state.h"
 
 namespace dynostatsd {
+namespace {
+
+// Items a flush slice holds: what maxItems bounds.
+std::size_t sliceItems(const FlushBatch& out) {
+  return out.series.size() + out.sketches.size() + out.distributions.size();
+}
+
+}  // namespace
 
 // Flush timeline for one counter context (interval 10, counterExpirySeconds 300), sample at 1003:
 //
@@ -33,6 +41,7 @@ bool IntervalAggregator::flushSome(FlushBatch& out, bool flushAll, std::size_t m
     cycle_.cutoff = flushAll ? std::numeric_limits<std::int64_t>::max() : currentBucket;
     cycle_.zeroFillEnd = flushAll ? currentBucket + interval_ : currentBucket;
     cycle_.slot = 0;
+    cycle_.timestampedPhase = false;
   }
 
   // Reserve for every context that may emit (idle ones cost an unused slot) instead of letting
@@ -43,16 +52,25 @@ bool IntervalAggregator::flushSome(FlushBatch& out, bool flushAll, std::size_t m
   out.series.reserve(out.series.size() + std::min(seriesBound, maxItems));
   out.sketches.reserve(out.sketches.size() + std::min(live(Family::Distribution), maxItems));
 
-  const auto items = [&out] { return out.series.size() + out.sketches.size() + out.distributions.size(); };
-  const std::size_t startItems = items();
+  const std::size_t startItems = sliceItems(out);
+  std::size_t bytes = 0;  // names and tags of the series emitted in this slice (about)
   while (cycle_.slot < contexts_.size()) {
-    if (items() - startItems >= maxItems) return false;
+    const std::size_t items = sliceItems(out);
+    if (items - startItems >= maxItems || bytes >= kMaxSliceBytes) return false;
     Context& context = contexts_[cycle_.slot++];
-    if (context.key != 0) flushContext(context, cycle_.cutoff, cycle_.zeroFillEnd, out);
+    if (context.key == 0) continue;
+    flushContext(context, cycle_.cutoff, cycle_.zeroFillEnd, out);
+    bytes += (sliceItems(out) - items) * (context.identity.size() + 64);
   }
-  expireContexts(cycle_.now);
-  flushTimestamped(out);
+  if (!cycle_.timestampedPhase) {
+    expireContexts(cycle_.now);
+    beginTimestampedFlush();
+    cycle_.timestampedPhase = true;
+  }
+  if (!flushTimestamped(out, maxItems, startItems, bytes)) return false;
+  resyncStructure();
   cycle_.active = false;
+  cycle_.timestampedPhase = false;
   return true;
 }
 
@@ -68,6 +86,7 @@ void IntervalAggregator::expireContexts(std::int64_t now) {
     }
     if (context.lastSeen + idleLimit >= now) continue;
     context.key = 0;
+    releaseBytes(heapBytes(context.identity.capacity()) + context.older.capacity() * sizeof(Bucket));
     std::string().swap(context.identity);
     std::vector<Bucket>().swap(context.older);
     freeSlots_.push_back(slot);
@@ -234,6 +253,7 @@ void IntervalAggregator::pushPoint(Series& series, std::int64_t timestamp, doubl
 }
 
 void IntervalAggregator::releaseBucket(Bucket& bucket) {
+  releaseBytes(bucketBytes(bucket));  // pooled objects are overhead, not charged
   if (bucket.members) {
     bucket.members->clear();
     pools_->sets.give(std::move(bucket.members));
@@ -248,27 +268,52 @@ void IntervalAggregator::releaseBucket(Bucket& bucket) {
   }
 }
 
-void IntervalAggregator::flushTimestamped(FlushBatch& out) {
+void IntervalAggregator::beginTimestampedFlush() {
   if (timestamped_.empty()) return;
-  std::stable_sort(timestamped_.begin(), timestamped_.end(),
+  auto& draining = drainingTimestamped_;
+  if (draining.empty()) {
+    draining.swap(timestamped_);
+    drainingNext_ = 0;
+  } else {  // a shutdown upgraded a cycle that was still emitting: queue the new points behind
+    draining.insert(draining.end(), std::make_move_iterator(timestamped_.begin()),
+                    std::make_move_iterator(timestamped_.end()));
+    timestamped_.clear();
+  }
+  if (timestamped_.capacity() > 4096) std::vector<TimestampedPoint>().swap(timestamped_);
+  std::stable_sort(draining.begin() + static_cast<std::ptrdiff_t>(drainingNext_), draining.end(),
                    [](const TimestampedPoint& a, const TimestampedPoint& b) {
                      return a.key != b.key ? a.key < b.key : a.timestamp < b.timestamp;
                    });
-  for (std::size_t i = 0; i < timestamped_.size();) {
-    const TimestampedPoint& head = timestamped_[i];
+  timestampedIndex_.release();
+  resyncStructure();
+}
+
+bool IntervalAggregator::flushTimestamped(FlushBatch& out, std::size_t maxItems, std::size_t startItems,
+                                          std::size_t& bytes) {
+  auto& draining = drainingTimestamped_;
+  while (drainingNext_ < draining.size()) {
+    if (sliceItems(out) - startItems >= maxItems || bytes >= kMaxSliceBytes) return false;
+    const std::size_t i = drainingNext_;
+    const TimestampedPoint& head = draining[i];
     const bool counter = head.family == Family::Counter;
     Series series = makeSeries(head.identity, "", counter ? SeriesType::Rate : SeriesType::Gauge,
                                counter ? MetricKind::Counter : MetricKind::Gauge);
+    bytes += head.identity.size() + 64;
     std::size_t j = i;
-    for (; j < timestamped_.size() && timestamped_[j].key == head.key; ++j) {
-      pushPoint(series, timestamped_[j].timestamp, timestamped_[j].value);
+    for (; j < draining.size() && draining[j].key == head.key; ++j) {
+      pushPoint(series, draining[j].timestamp, draining[j].value);
     }
     if (!series.points.empty()) out.series.push_back(std::move(series));
-    i = j;
+    for (std::size_t k = i; k < j; ++k) {  // freed as emitted
+      releaseBytes(heapBytes(draining[k].identity.capacity()));
+      std::string().swap(draining[k].identity);
+    }
+    drainingNext_ = j;
   }
-  timestamped_.clear();
-  if (timestamped_.capacity() > 4096) std::vector<TimestampedPoint>().swap(timestamped_);
-  timestampedIndex_.release();
+  draining.clear();
+  if (draining.capacity() > 4096) std::vector<TimestampedPoint>().swap(draining);
+  drainingNext_ = 0;
+  return true;
 }
 
 void IntervalAggregator::rebuildIndex() {

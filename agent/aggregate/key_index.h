@@ -37,6 +37,10 @@ class KeyIndex {
 
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return slots_.size(); }
+  // Memory: the slot array now, and while the next insert of a new key grows it (old + new arrays).
+  std::size_t bytes() const { return slots_.size() * sizeof(Slot); }
+  bool insertGrows() const { return (size_ + 1) * 2 > slots_.size(); }
+  std::size_t grownBytes() const { return (slots_.empty() ? 16 : slots_.size() * 2) * sizeof(Slot); }
   void clear() {
     if (size_ == 0) return;
     for (auto& slot : slots_) slot = Slot{};

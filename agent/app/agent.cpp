@@ -8,6 +8,7 @@
 
 #include "app/flush_schedule.h"
 #include "sink/registry.h"
+#include "telemetry/output_channel.h"
 
 namespace dynostatsd {
 namespace {
@@ -16,6 +17,10 @@ std::string signalName(int signum) {
   switch (signum) {
     case SIGTERM: return "SIGTERM";
     case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGALRM: return "SIGALRM";
     default: return std::to_string(signum);
   }
 }
@@ -25,6 +30,10 @@ std::string signalName(int signum) {
 // 2.5k slices (10k contexts: 27.9 -> 21.1 MB); 1k slices: 10k contexts 19.2 -> 17.1 MB, 100k
 // 43.3 -> 40.1 MB, the same flush time (~31 ms for 100k), 2.5x the requests (100 per 100k series).
 constexpr std::size_t kFlushSliceItems = 1000;
+// How often stdout/stderr buffers held back by a slow reader are retried: often while something
+// waits, rarely when idle.
+constexpr std::uint64_t kOutputBusyMillis = 10;
+constexpr std::uint64_t kOutputIdleMillis = 250;
 // Flushes at least this big are followed by malloc_trim(0) (~1 ms).
 constexpr std::size_t kTrimAfterItems = 5000;
 
@@ -41,16 +50,17 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
       warnings_(loaded.warnings),
       logMetricsForced_(loaded.logMetricsForced),
       startedAtNanos_(startedAtNanos),
+      budget_(config_.memoryBudgetBytes),
       enricher_(config_.enrich),
-      aggregator_(config_.aggregate, clock_, enricher_.staticTags()),
+      aggregator_(config_.aggregate, clock_, enricher_.staticTags(), &budget_),
       consumer_(aggregator_),
-      ingestor_(enricher_, consumer_, clock_),
+      ingestor_(enricher_, consumer_, clock_, IngestLimits{}, &budget_),
       selfMetrics_(enricher_.staticTags(), enricher_.defaultHost(), config_.aggregate.flushIntervalSeconds),
       source_(!config_.enrich.dyno.empty()       ? config_.enrich.dyno
               : !enricher_.defaultHost().empty() ? enricher_.defaultHost()
                                                  : std::string("dynostatsd")) {
   SinkContext context{loop_.get(), clock_,           config_, enricher_.staticTags(), enricher_.defaultHost(),
-                      source_,     logMetricsForced_};
+                      source_,     logMetricsForced_, &budget_};
   sinks_ = makeSinks(context);
   // Build only the flush shapes some sink reads.
   SinkNeeds needs;
@@ -67,6 +77,7 @@ bool Agent::openListeners() {
   ListenerOptions options;
   options.bufferSize = config_.ingest.bufferSize;
   options.soRcvbuf = config_.ingest.soRcvbuf;
+  options.socketMode = config_.ingest.socketMode;
   std::string error;
   if (config_.ingest.udpPort != 0) {
     const std::string host = config_.ingest.nonLocalTraffic ? "0.0.0.0" : config_.ingest.bindHost;
@@ -89,15 +100,23 @@ bool Agent::openListeners() {
 }
 
 int Agent::run() {
-  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must surface as EPIPE, not kill the agent
+  ::signal(SIGPIPE, SIG_IGN);          // a closed stdout must surface as EPIPE, not kill the agent
+  standardOutput().makeNonBlocking();  // a stuck reader drops lines instead of stalling the loop
+  standardError().makeNonBlocking();
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
   if (!openListeners()) {
     loop_.close();
     return 1;
   }
-  for (int signum : {SIGTERM, SIGINT}) {
+  for (int signum : {SIGTERM, SIGINT, SIGHUP}) {
     signals_.push_back(std::make_unique<SignalWatcher>(loop_.get(), signum, [this](int s) { onSignal(s); }));
   }
+  for (int signum : {SIGUSR1, SIGUSR2, SIGALRM}) {
+    signals_.push_back(
+        std::make_unique<SignalWatcher>(loop_.get(), signum, [this](int s) { onIgnoredSignal(s); }));
+  }
+  outputTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onOutputTimer(); });
+  outputTimer_->start(kOutputIdleMillis);
   flushTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onFlushTimer(); });
   graceTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onGraceOver(); });
   for (auto& sink : sinks_) sink->start();
@@ -128,6 +147,9 @@ int Agent::run() {
                "msg=\"event loop not empty at exit\" error=" + log::quote(uv_strerror(rc)));
   }
   log::write(log::Level::Info, "app", "msg=stopped flushes=" + std::to_string(flushes_));
+  // A reader that is merely slow still gets the last lines; a stuck one costs at most this wait.
+  standardOutput().drainFor(500);
+  standardError().drainFor(500);
   return 0;
 }
 
@@ -163,6 +185,17 @@ void Agent::onSignal(int signum) {
   graceTimer_->start(static_cast<std::uint64_t>(std::llround(config_.shutdownGraceSeconds * 1000)));
 }
 
+void Agent::onIgnoredSignal(int signum) {
+  log::write(log::Level::Info, "app", "msg=\"signal ignored\" signal=" + signalName(signum));
+}
+
+void Agent::onOutputTimer() {
+  standardOutput().drain();
+  standardError().drain();
+  const bool pending = standardOutput().buffered() > 0 || standardError().buffered() > 0;
+  outputTimer_->start(pending ? kOutputBusyMillis : kOutputIdleMillis);
+}
+
 void Agent::onGraceOver() {
   phase_ = Phase::Draining;
   for (auto* listener : {udp_.get(), unix_.get()}) {
@@ -172,6 +205,7 @@ void Agent::onGraceOver() {
   }
   flushTimer_->close();
   graceTimer_->close();
+  outputTimer_->close();
   flush(true);
   // Every sink drains at once, each on its own queue and deadline; the last one done finishes.
   sinksDraining_ = sinks_.size();
@@ -221,7 +255,20 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
                    true});
   }
   out.push_back({"flush.duration_ms", {}, lastFlushMillis_, false});
-  out.push_back({"memory.rss_bytes", {}, residentBytes(), false});
+  // The interval's peak (not the post-flush low), and the budget's view of the same interval.
+  out.push_back({"memory.rss_bytes", {}, intervalPeakRss_, false});
+  out.push_back({"memory.budget_bytes", {}, static_cast<double>(budget_.limit()), false});
+  out.push_back({"memory.budget_used_bytes", {}, static_cast<double>(intervalPeakBudget_), false});
+  out.push_back({"dropped", {"reason:memory_budget"}, static_cast<double>(budget_.drops()), true});
+  std::uint64_t kernelDrops = 0;
+  for (const auto* listener : {udp_.get(), unix_.get()}) {
+    if (listener != nullptr) kernelDrops += listener->stats().kernelDrops;
+  }
+  out.push_back({"datagrams.dropped_by_kernel", {}, static_cast<double>(kernelDrops), true});
+  out.push_back(
+      {"log.dropped_lines", {"fd:stdout"}, static_cast<double>(standardOutput().droppedLines()), true});
+  out.push_back(
+      {"log.dropped_lines", {"fd:stderr"}, static_cast<double>(standardError().droppedLines()), true});
   for (const auto& sink : sinks_) {
     const std::size_t first = out.size();
     sink->collectSelfMetrics(out);
@@ -232,6 +279,8 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
 
 void Agent::flush(bool flushAll) {
   const std::uint64_t started = uv_hrtime();
+  rssPeak_.note();  // before the flush frees the interval's data
+  intervalPeakBudget_ = budget_.takePeak();
   // In slices of at most kFlushSliceItems series, each handed on (serialized, compressed) and
   // freed before the next is built, so a flush of 100k contexts never holds them all at once.
   std::size_t series = 0, sketches = 0, events = 0, checks = 0;
@@ -252,6 +301,7 @@ void Agent::flush(bool flushAll) {
     // Stamp self-metrics with the bucket just closed (the open one at shutdown).
     std::int64_t timestamp = now - now % interval - (flushAll ? 0 : interval);
     std::vector<SelfMetric> figures;
+    intervalPeakRss_ = rssPeak_.take();
     collectSelfMetrics(figures);
     selfMetrics_.report(figures, timestamp, batch.series);
   }

@@ -6,7 +6,7 @@
 //
 // Lifecycle (a state machine driven by signals and timers):
 //   Running   sockets bound, `msg=ready` logged, a flush shortly after every bucket boundary.
-//   Grace     first SIGTERM/SIGINT: keep receiving and flushing for shutdownGraceSeconds so the
+//   Grace     first SIGTERM/SIGINT/SIGHUP: keep receiving and flushing for shutdownGraceSeconds so the
 //             app's last metrics (sent while it drains) are not lost. Further signals are logged
 //             and ignored.
 //   Draining  read what is still queued in the sockets, close them, flush everything including
@@ -27,7 +27,9 @@
 #include "loop/signal_watcher.h"
 #include "loop/timer.h"
 #include "model/clock.h"
+#include "model/memory_budget.h"
 #include "sink/sink.h"
+#include "telemetry/rss_peak.h"
 #include "telemetry/self_metrics.h"
 
 namespace dynostatsd {
@@ -51,6 +53,8 @@ class Agent {
   void scheduleFlush();
   void onFlushTimer();
   void onSignal(int signum);
+  void onIgnoredSignal(int signum);
+  void onOutputTimer();
   void onGraceOver();
   void flush(bool flushAll);
   void collectSelfMetrics(std::vector<SelfMetric>& out) const;
@@ -62,6 +66,10 @@ class Agent {
   bool logMetricsForced_;
   std::uint64_t startedAtNanos_;
   SystemClock clock_;
+  MemoryBudget budget_;  // before every stage that charges it
+  RssPeak rssPeak_;
+  double intervalPeakRss_ = 0;
+  std::size_t intervalPeakBudget_ = 0;
   EventLoop loop_;  // before every handle owner: destroyed after them
   Enricher enricher_;
   IntervalAggregator aggregator_;
@@ -75,6 +83,7 @@ class Agent {
   std::unique_ptr<DatagramListener> unix_;
   std::unique_ptr<Timer> flushTimer_;
   std::unique_ptr<Timer> graceTimer_;
+  std::unique_ptr<Timer> outputTimer_;  // drains stdout/stderr buffers held back by a slow reader
   std::vector<std::unique_ptr<SignalWatcher>> signals_;
   Phase phase_ = Phase::Running;
   std::uint64_t flushes_ = 0;

@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -11,6 +12,7 @@
 #include "parse/explain.h"
 #include "sink/registry.h"
 #include "telemetry/log.h"
+#include "telemetry/secrets.h"
 
 namespace dynostatsd {
 namespace {
@@ -44,7 +46,14 @@ struct SettingFlags {
 
 bool load(const SettingFlags& flags, LoadedConfig& loaded) {
   ConfigError error;
-  if (!loadConfig(flags.inputs(), loaded, error)) {
+  bool ok = false;
+  try {
+    ok = loadConfig(flags.inputs(), loaded, error);
+  } catch (const std::exception& e) {  // never an abort: the supervisor must see exit 2
+    error.setting = "config_file";
+    error.message = std::string("cannot load the configuration: ") + e.what();
+  }
+  if (!ok) {
     log::write(log::Level::Error, "config", "msg=\"invalid configuration\" " + error.describe());
     return false;
   }
@@ -75,7 +84,7 @@ int checkConfig(const LoadedConfig& loaded) {
   for (const ActiveSink& sink : describeSinks(loaded.config))
     out += "sink=" + sink.name + " target=" + log::quote(sink.description) + "\n";
   out += "valid=true\n";
-  std::cout << out << std::flush;
+  std::cout << secrets::mask(out) << std::flush;
   return 0;
 }
 
@@ -83,12 +92,21 @@ int parseCommand(const std::string& file) {
   if (file.empty() || file == "-") {
     return explainStream(std::cin, std::cout) == 0 ? 0 : 1;
   }
-  std::ifstream in(file);
-  if (!in) {
-    log::write(log::Level::Error, "app", "msg=\"cannot read the input\" file=" + log::quote(file));
+  std::error_code ec;
+  std::ifstream in;
+  if (!std::filesystem::is_directory(file, ec)) in.open(file);
+  if (!in.is_open()) {
+    log::write(log::Level::Error, "app",
+               "msg=\"cannot read the input\" file=" + log::quote(file) +
+                   (std::filesystem::is_directory(file, ec) ? " reason=is_a_directory" : ""));
     return 2;
   }
-  return explainStream(in, std::cout) == 0 ? 0 : 1;
+  const int rc = explainStream(in, std::cout) == 0 ? 0 : 1;
+  if (in.bad()) {
+    log::write(log::Level::Error, "app", "msg=\"read error\" file=" + log::quote(file));
+    return 2;
+  }
+  return rc;
 }
 
 }  // namespace

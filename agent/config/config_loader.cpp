@@ -44,6 +44,11 @@ bool loadYaml(const std::string& path, std::map<std::string, std::string, std::l
   error.setting = "config_file";
   error.source = ConfigSource::Yaml;
   error.origin = path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    error.message = "is a directory, not a YAML file";
+    return false;
+  }
   std::ifstream file(path);
   if (!file) {
     error.message = "cannot read the YAML file";
@@ -54,6 +59,9 @@ bool loadYaml(const std::string& path, std::map<std::string, std::string, std::l
     root = YAML::Load(file);
   } catch (const YAML::Exception& e) {
     error.message = "invalid YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+    return false;
+  } catch (const std::exception& e) {  // an I/O failure while reading
+    error.message = std::string("cannot read the YAML file: ") + e.what();
     return false;
   }
   if (root.IsNull()) return true;
@@ -194,7 +202,8 @@ bool loadConfig(const ConfigInputs& inputs, LoadedConfig& out, ConfigError& erro
       error.setting = key;
       error.source = source;
       error.origin = origin;
-      error.message = message + ", got " + (setting.info.secret ? log::maskSecret(value) : value);
+      error.message =
+          message + ", got " + (setting.info.secret ? log::maskSecret(value) : config::showInvalid(value));
       return false;
     }
   }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "telemetry/log.h"
+#include "telemetry/secrets.h"
 
 namespace dynostatsd::config {
 namespace {
@@ -124,6 +125,86 @@ std::vector<std::string> parseAggregates(std::string_view text, std::vector<std:
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   }
   return out;
+}
+
+}  // namespace dynostatsd::config
+
+namespace dynostatsd::config {
+
+bool parseByteSize(std::string_view text, std::size_t min, std::size_t max, std::size_t& out,
+                   std::string& error) {
+  const std::string value = trim(text);
+  error = "must be a size in bytes (e.g. 67108864, 64MB, 65536K) between " + std::to_string(min) + " and " +
+          std::to_string(max);
+  std::uint64_t number = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, number);
+  if (value.empty() || ec != std::errc() || ptr == value.data()) return false;
+  const std::string unit = lower(std::string_view(ptr, static_cast<std::size_t>(end - ptr)));
+  unsigned shift = 0;
+  if (unit.empty() || unit == "b") {
+    shift = 0;
+  } else if (unit == "k" || unit == "kb" || unit == "kib") {
+    shift = 10;
+  } else if (unit == "m" || unit == "mb" || unit == "mib") {
+    shift = 20;
+  } else if (unit == "g" || unit == "gb" || unit == "gib") {
+    shift = 30;
+  } else {
+    return false;
+  }
+  if (number > (std::uint64_t{max} >> shift)) return false;
+  const std::uint64_t bytes = number << shift;
+  if (bytes < min || bytes > max) return false;
+  out = static_cast<std::size_t>(bytes);
+  error.clear();
+  return true;
+}
+
+bool parseFileMode(std::string_view text, int& out, std::string& error) {
+  const std::string value = trim(text);
+  int mode = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, mode, 8);
+  if (value.empty() || value.size() > 4 || ec != std::errc() || ptr != end || mode < 0 || mode > 0777) {
+    error = "must be an octal mode such as 0660 (at most 0777)";
+    return false;
+  }
+  out = mode;
+  return true;
+}
+
+std::string showInvalid(std::string_view value) {
+  constexpr std::size_t kMaxShown = 40;
+  constexpr std::size_t kTokenRun = 20;
+  const std::string masked = secrets::mask(value);
+  std::string out;
+  std::size_t i = 0;
+  while (i < masked.size()) {
+    std::size_t j = i;
+    while (j < masked.size() && std::isalnum(static_cast<unsigned char>(masked[j]))) ++j;
+    if (j - i >= kTokenRun) {
+      out += log::maskSecret(std::string_view(masked).substr(i, j - i));
+      i = j;
+    } else if (j > i) {
+      out.append(masked, i, j - i);
+      i = j;
+    } else {
+      out.push_back(masked[i++]);
+    }
+  }
+  if (out.size() > kMaxShown)
+    out = out.substr(0, kMaxShown) + "... (" + std::to_string(value.size()) + " bytes)";
+  return out;
+}
+
+std::string controlCharacterError(std::string_view text, bool blanksAllowed) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return "must not contain control characters (CR, LF, ...)";
+    if (!blanksAllowed && c == ' ') return "must not contain blanks";
+  }
+  return {};
 }
 
 }  // namespace dynostatsd::config

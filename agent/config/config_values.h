@@ -31,4 +31,20 @@ std::vector<std::string> parseAggregates(std::string_view text, std::vector<std:
 
 std::string trim(std::string_view text);
 
+// A byte size: digits with an optional unit K, M, G (powers of 1024; KB/KiB/MB/MiB/GB/GiB and
+// lower case accepted), in [min, max] bytes. "64MB" -> 67108864.
+bool parseByteSize(std::string_view text, std::size_t min, std::size_t max, std::size_t& out,
+                   std::string& error);
+
+// An octal file mode in [0, 0777], e.g. "0660" or "660".
+bool parseFileMode(std::string_view text, int& out, std::string& error);
+
+// How an invalid value appears in an error message: secrets masked, long runs of letters and
+// digits (a key pasted into the wrong setting) shown as "***" + their last 4, cut to 40 bytes.
+std::string showInvalid(std::string_view value);
+
+// A message when `text` holds a control character (CR/LF would inject HTTP headers) or a blank;
+// empty when it holds none.
+std::string controlCharacterError(std::string_view text, bool blanksAllowed);
+
 }  // namespace dynostatsd::config

@@ -1,10 +1,13 @@
 #include "config/settings_table.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <sstream>
 
 #include "config/config_values.h"
 #include "telemetry/log.h"
+#include "telemetry/secrets.h"
 
 namespace dynostatsd::config {
 namespace {
@@ -95,6 +98,35 @@ Setting choice(SettingInfo info, Field<Enum> field, std::vector<std::pair<std::s
           }};
 }
 
+Setting byteSize(SettingInfo info, Field<std::size_t> field, std::size_t min, std::size_t max) {
+  return {info,
+          [field, min, max](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+            return parseByteSize(v, min, max, field(c), e);
+          },
+          [field](const Config& c) { return std::to_string(read(field, c)); }};
+}
+
+Setting fileMode(SettingInfo info, Field<int> field) {
+  return {info,
+          [field](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+            return parseFileMode(v, field(c), e);
+          },
+          [field](const Config& c) {
+            char text[8];
+            std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(read(field, c)));
+            return std::string(text);
+          }};
+}
+
+// A host name: letters, digits, '-' and '.' only (no '@', ':', '/', blanks or control characters,
+// which would send the key somewhere else or inject headers).
+std::string hostNameError(const std::string& v) {
+  const bool valid = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+  });
+  return valid ? std::string() : std::string("must be a host name such as datadoghq.eu");
+}
+
 // A text setting with an extra check on the trimmed value (empty error = valid).
 Setting checkedText(SettingInfo info, Field<std::string> field, std::string (*check)(const std::string&)) {
   Setting setting = text(info, field);
@@ -139,6 +171,9 @@ const std::vector<Setting>& settingsTable() {
           [](const std::string& v) {
             return v.size() > 107 ? std::string("must be at most 107 bytes (sun_path)") : std::string();
           }),
+      fileMode({"socket_mode", "DYNOSTATSD_SOCKET_MODE", "--socket-mode",
+                "permissions of the Unix socket, octal (the umask is ignored)"},
+               [](Config& c) -> int& { return c.ingest.socketMode; }),
       integer<int>(
           {"dogstatsd_so_rcvbuf", "DD_DOGSTATSD_SO_RCVBUF", "--so-rcvbuf",
            "socket receive buffer bytes (default 4 MiB); 0 = OS default"},
@@ -211,25 +246,24 @@ const std::vector<Setting>& settingsTable() {
           [](Config& c) -> std::size_t& { return c.aggregate.maxContexts; }, 1, 100000000),
       // --- forward
       {{"api_key", "DD_API_KEY", "", "Datadog API key; empty = print metrics to the log only", true},
-       [](Config& c, std::string_view v, std::string&, std::vector<std::string>&) {
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
          c.forward.apiKey = trim(v);
-         return true;
+         secrets::add(c.forward.apiKey);  // before any message can quote it
+         e = controlCharacterError(c.forward.apiKey, false);
+         return e.empty();
        },
        [](const Config& c) {
          return c.forward.apiKey.empty() ? std::string() : log::maskSecret(c.forward.apiKey);
        }},
       checkedText(
           {"site", "DD_SITE", "--site", "Datadog site; the API is https://api.<site>"},
-          [](Config& c) -> std::string& { return c.forward.site; },
-          [](const std::string& v) {
-            return v.empty() || v.find_first_of("/: ") != std::string::npos
-                       ? std::string("must be a host name such as datadoghq.eu")
-                       : std::string();
-          }),
+          [](Config& c) -> std::string& { return c.forward.site; }, hostNameError),
       checkedText(
           {"dd_url", "DD_DD_URL", "--dd-url", "API base URL, overrides site (http:// or https://)"},
           [](Config& c) -> std::string& { return c.forward.ddUrl; },
           [](const std::string& v) {
+            secrets::addUrlCredentials(v);
+            if (auto e = controlCharacterError(v, false); !e.empty()) return e;
             return v.empty() || v.starts_with("https://") || v.starts_with("http://")
                        ? std::string()
                        : std::string("must start with https:// or http://");
@@ -250,7 +284,7 @@ const std::vector<Setting>& settingsTable() {
           "must be one of zstd, deflate, gzip, none"),
       integer<std::size_t>(
           {"forwarder_retry_queue_payloads_max_size", "DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE", "",
-           "retry queue bound in bytes; the oldest payloads are dropped beyond it"},
+           "retry queue bound in bytes; the oldest payloads are dropped beyond it; 0 = no retries"},
           [](Config& c) -> std::size_t& { return c.forward.retryQueueBytes; }, 0, std::int64_t{1} << 32),
       integer<int>(
           {"forwarder_timeout", "DD_FORWARDER_TIMEOUT", "", "HTTP request timeout, seconds"},
@@ -274,6 +308,11 @@ const std::vector<Setting>& settingsTable() {
       // --- dyno metrics
       // --- drain
       // --- agent
+      byteSize(
+          {"memory_budget", "DYNOSTATSD_MEMORY_BUDGET", "--memory-budget",
+           "bytes for everything the agent holds (64MB); beyond it new data is dropped and counted"},
+          [](Config& c) -> std::size_t& { return c.memoryBudgetBytes; }, std::size_t{4} << 20,
+          std::size_t{64} << 30),
       boolean({"log_metrics", "DYNOSTATSD_LOG_METRICS", "--log-metrics",
                "print every flush to stdout in l2met form (forced on without an API key)"},
               [](Config& c) -> bool& { return c.logMetrics; }),

@@ -240,6 +240,13 @@ void Delivery::adapt(RouteState& state, double latencyMillis, bool backlog) {
 
 void Delivery::onRetry(std::size_t routeIndex, Transaction transaction, const Outcome& outcome,
                        const HttpResponse& response, std::int64_t now) {
+  if (!options_.retry) {
+    Outcome disabled = outcome;
+    disabled.kind = OutcomeKind::Dropped;
+    disabled.reason = Reason::RetryDisabled;
+    drop(transaction, disabled, &response);
+    return;
+  }
   RouteState& state = state_[routeIndex];
   state.backoff.onError();
   state.limit = std::max(options_.minInFlight, state.limit / 2);

@@ -54,6 +54,7 @@ std::function<double()> defaultUniform01();
 struct DeliveryOptions {
   std::string sink = "datadog";               // the sink= log field
   std::size_t queueBytes = 15 * 1024 * 1024;  // bound of queued + in-flight payload bytes
+  bool retry = true;                          // false: a retryable failure drops (retry_disabled)
   int requestTimeoutSeconds = 20;
   double backoffBaseSeconds = 2;
   double backoffMaxSeconds = 64;
@@ -86,6 +87,8 @@ class Delivery {
   // sink.* figures: payloads_sent/bytes_sent/points_sent (route:), responses (status_class:),
   // retries and dropped_payloads/dropped_items (reason:), splits, queue_bytes, queue_payloads,
   // in_flight, concurrency.
+  // Charges queued payloads to the agent's MemoryBudget (queue share).
+  void useMemoryBudget(MemoryBudget& budget) { queue_.setMemoryBudget(&budget); }
   void collectSelfMetrics(std::vector<SelfMetric>& out) const;
 
   // The client, for a sink's own one-off requests (e.g. Datadog's key validation).

@@ -37,6 +37,7 @@ std::string_view trim(std::string_view text) {
 std::string reasonName(Reason reason, long status) {
   switch (reason) {
     case Reason::None: return "none";
+    case Reason::RetryDisabled: return "retry_disabled";
     case Reason::HttpStatus: return "http_" + std::to_string(status);
     case Reason::Timeout: return "timeout";
     case Reason::Connect: return "connect";

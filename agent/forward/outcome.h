@@ -28,6 +28,7 @@ enum class Reason : std::uint8_t {
   CompressFailed,     // the encoder could not compress the body
   UnsupportedBySink,  // content the sink has no form for (e.g. OTLP events)
   Rejected,           // the intake accepted the request but rejected part of it
+  RetryDisabled,      // a retryable failure while retrying is off (queue bound 0)
 };
 
 std::string reasonName(Reason reason, long status = 0);

@@ -11,6 +11,14 @@ void RetryQueue::push(Transaction transaction, std::vector<Transaction>& evicted
     return;
   }
   while (bytes_ + reserved_ + size > maxBytes_ && count_ > 0) evictOldest(evicted);
+  if (budget_ != nullptr) {
+    using Share = MemoryBudget::Share;
+    while (!budget_->fits(size, Share::Queue) && count_ > 0) evictOldest(evicted);
+    if (!budget_->tryCharge(size, Share::Queue)) {
+      evicted.push_back(std::move(transaction));
+      return;
+    }
+  }
   auto& fifo = queues_[transaction.payload.route];
   auto at =
       std::upper_bound(fifo.begin(), fifo.end(), transaction.sequence,
@@ -25,6 +33,7 @@ Transaction RetryQueue::pop(std::size_t route) {
   Transaction transaction = std::move(fifo.front());
   fifo.pop_front();
   bytes_ -= transaction.payload.memoryBytes();
+  if (budget_ != nullptr) budget_->release(transaction.payload.memoryBytes());
   --count_;
   return transaction;
 }
@@ -37,6 +46,7 @@ void RetryQueue::evictOldest(std::vector<Transaction>& evicted) {
   }
   if (oldest == nullptr) return;
   bytes_ -= oldest->front().payload.memoryBytes();
+  if (budget_ != nullptr) budget_->release(oldest->front().payload.memoryBytes());
   --count_;
   evicted.push_back(std::move(oldest->front()));
   oldest->pop_front();
@@ -47,6 +57,7 @@ void RetryQueue::takeAll(std::vector<Transaction>& out) {
     for (auto& transaction : fifo) out.push_back(std::move(transaction));
     fifo.clear();
   }
+  if (budget_ != nullptr) budget_->release(bytes_);
   bytes_ = 0;
   count_ = 0;
 }

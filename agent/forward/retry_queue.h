@@ -3,14 +3,15 @@
 // submission order, bounded in bytes across all routes of one sink, counting the payloads in
 // flight too (reserve()/release()). When a push goes over the bound the OLDEST queued payloads
 // (lowest sequence, any route) are evicted first and handed back so the delivery counts and logs
-// them. Memory: at most maxBytes of payload plus bookkeeping.
-// (The agent-wide memory budget, when there is one, hooks here: push() is where a sink's bytes
-// are admitted.)
+// them. Memory: at most maxBytes of payload plus bookkeeping, and with a MemoryBudget every queued
+// payload is charged to its queue share: when the budget is full the oldest payloads are evicted
+// the same way.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <vector>
 
+#include "model/memory_budget.h"
 #include "serialize/payload.h"
 
 namespace dynostatsd::forward {
@@ -26,6 +27,15 @@ struct Transaction {
 class RetryQueue {
  public:
   RetryQueue(std::size_t maxBytes, std::size_t routes) : maxBytes_(maxBytes), queues_(routes) {}
+  ~RetryQueue() { setMemoryBudget(nullptr); }
+  RetryQueue(const RetryQueue&) = delete;
+  RetryQueue& operator=(const RetryQueue&) = delete;
+  // Charges what is queued to `budget` (Share::Queue) from now on; null stops charging.
+  void setMemoryBudget(MemoryBudget* budget) {
+    if (budget_ != nullptr) budget_->release(bytes_);
+    budget_ = budget;
+    if (budget_ != nullptr) budget_->charge(bytes_);
+  }
 
   // Inserts by sequence (new payloads go last; a retried one back where it was). Evicted payloads
   // are appended to `evicted`; a payload larger than the whole bound is itself evicted.
@@ -53,6 +63,7 @@ class RetryQueue {
   void evictOldest(std::vector<Transaction>& evicted);
 
   std::size_t maxBytes_;
+  MemoryBudget* budget_ = nullptr;
   std::size_t bytes_ = 0;
   std::size_t reserved_ = 0;
   std::size_t count_ = 0;

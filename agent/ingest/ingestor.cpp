@@ -21,11 +21,12 @@ std::size_t checkBytes(const ServiceCheck& check) {
 }  // namespace
 
 Ingestor::Ingestor(const Enricher& enricher, MetricConsumer& consumer, const Clock& clock,
-                   IngestLimits limits)
+                   IngestLimits limits, MemoryBudget* budget)
     : enricher_(enricher),
       consumer_(consumer),
       clock_(clock),
       limits_(limits),
+      budget_(budget),
       parseErrorLog_(limits.logIntervalMillis),
       truncatedLog_(limits.logIntervalMillis),
       dropLog_(limits.logIntervalMillis) {}
@@ -87,12 +88,14 @@ void Ingestor::handleMessage(std::string_view message, std::int64_t nowSeconds) 
 }
 
 bool Ingestor::reserve(std::size_t bytes) {
-  if (queuedBytes_ + bytes <= limits_.maxQueuedBytes) {
+  if (queuedBytes_ + bytes <= limits_.maxQueuedBytes && (budget_ == nullptr || budget_->tryCharge(bytes))) {
     queuedBytes_ += bytes;
     return true;
   }
   if (dropLog_.allow(clock_.nowMillis())) {
-    std::string fields = "reason=queue_full queued_bytes=" + std::to_string(queuedBytes_) +
+    const bool budget = queuedBytes_ + bytes <= limits_.maxQueuedBytes;
+    std::string fields = std::string(budget ? "reason=memory_budget" : "reason=queue_full") +
+                         " queued_bytes=" + std::to_string(queuedBytes_) +
                          " max_bytes=" + std::to_string(limits_.maxQueuedBytes) +
                          " events_dropped=" + std::to_string(stats_.eventsDropped) +
                          " checks_dropped=" + std::to_string(stats_.checksDropped);
@@ -119,6 +122,7 @@ void Ingestor::takeQueued(FlushBatch& batch) {
   for (auto& check : checks_) batch.checks.push_back(std::move(check));
   events_.clear();
   checks_.clear();
+  if (budget_ != nullptr) budget_->release(queuedBytes_);  // the batch is the flush's, not held
   queuedBytes_ = 0;
 }
 

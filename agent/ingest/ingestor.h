@@ -17,6 +17,7 @@
 #include "loop/datagram_listener.h"
 #include "model/clock.h"
 #include "model/event.h"
+#include "model/memory_budget.h"
 #include "model/metric_sample.h"
 #include "model/self_metric.h"
 #include "model/series.h"
@@ -51,7 +52,9 @@ struct IngestStats {
 
 class Ingestor final : public DatagramSink {
  public:
-  Ingestor(const Enricher& enricher, MetricConsumer& consumer, const Clock& clock, IngestLimits limits = {});
+  // `budget`: queued events and checks are also charged to it (null: only maxQueuedBytes).
+  Ingestor(const Enricher& enricher, MetricConsumer& consumer, const Clock& clock, IngestLimits limits = {},
+           MemoryBudget* budget = nullptr);
 
   void onDatagram(std::string_view datagram) override;
   void onTruncated(std::size_t received) override;
@@ -77,6 +80,7 @@ class Ingestor final : public DatagramSink {
   std::vector<Event> events_;
   std::vector<ServiceCheck> checks_;
   std::size_t queuedBytes_ = 0;
+  MemoryBudget* budget_;
   log::Throttle parseErrorLog_;
   log::Throttle truncatedLog_;
   log::Throttle dropLog_;

@@ -26,6 +26,9 @@ struct DatagramListener::Block {
   std::unique_ptr<char[]> buffer;
   mmsghdr messages[kBatch]{};
   iovec iovecs[kBatch]{};
+  // Per slot: room for the SO_RXQ_OVFL control message (the socket's running drop counter).
+  static constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint32_t));
+  alignas(cmsghdr) char control[kBatch][kControlBytes]{};
   ListenerStats stats;
   log::Throttle errorThrottle{10000};
   // Wake-up coalescing (see onReadable): the pause timer, and what picks its length.
@@ -69,11 +72,26 @@ struct DrainResult {
   bool budgetSpent = false;     // stopped at maxRounds with the socket possibly not empty
 };
 
+// SO_RXQ_OVFL: the kernel attaches the socket's running count of datagrams it dropped because the
+// receive buffer was full (sent only once the count is non-zero).
+void noteKernelDrops(DatagramListener::Block* block, msghdr& header) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+      std::uint32_t drops = 0;
+      std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
+      block->stats.kernelDrops = std::max<std::uint64_t>(block->stats.kernelDrops, drops);
+    }
+  }
+}
+
 // Reads until the socket is empty or `maxRounds` recvmmsg calls were made.
 DrainResult readAvailable(DatagramListener::Block* block, unsigned maxRounds) {
   DrainResult result;
   for (unsigned round = 0; round < maxRounds; ++round) {
-    for (unsigned i = 0; i < DatagramListener::kBatch; ++i) block->messages[i].msg_hdr.msg_flags = 0;
+    for (unsigned i = 0; i < DatagramListener::kBatch; ++i) {
+      block->messages[i].msg_hdr.msg_flags = 0;
+      block->messages[i].msg_hdr.msg_controllen = DatagramListener::Block::kControlBytes;
+    }
     int n = ::recvmmsg(block->fd, block->messages, DatagramListener::kBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -88,6 +106,7 @@ DrainResult readAvailable(DatagramListener::Block* block, unsigned maxRounds) {
     }
     ++block->stats.syscalls;
     result.datagrams += static_cast<std::uint64_t>(n);
+    if (n > 0) noteKernelDrops(block, block->messages[n - 1].msg_hdr);
     // Exactly the n datagrams this call returned; the other slots hold stale bytes.
     for (int i = 0; i < n; ++i) {
       const mmsghdr& message = block->messages[i];
@@ -204,7 +223,11 @@ DatagramListener::Block* startBlock(uv_loop_t* loop, int fd, const ListenerOptio
     block->iovecs[i].iov_len = block->bufferSize;
     block->messages[i].msg_hdr.msg_iov = &block->iovecs[i];
     block->messages[i].msg_hdr.msg_iovlen = 1;
+    block->messages[i].msg_hdr.msg_control = block->control[i];
+    block->messages[i].msg_hdr.msg_controllen = DatagramListener::Block::kControlBytes;
   }
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);  // best effort: the figure stays 0
   int rc = uv_poll_init(loop, &block->handle, fd);
   if (rc != 0) {
     error = std::string("uv_poll_init: ") + uv_strerror(rc);
@@ -298,9 +321,21 @@ std::unique_ptr<DatagramListener> DatagramListener::openUnix(uv_loop_t* loop, co
   setReceiveBuffer(fd, options.soRcvbuf, rcvbuf);
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.data(), path.size());
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  // The socket file is created by bind() with the umask applied: narrow the umask around it (the
+  // listeners open before any other thread exists), then set the exact mode.
+  const auto mode = static_cast<mode_t>(options.socketMode & 0777);
+  const mode_t oldMask = ::umask(static_cast<mode_t>(0777 & ~mode));
+  const int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::umask(oldMask);
+  if (bound != 0) {
     error = errnoText("bind " + path);
     ::close(fd);
+    return nullptr;
+  }
+  if (::chmod(path.c_str(), mode) != 0) {
+    error = errnoText("chmod " + path);
+    ::close(fd);
+    ::unlink(path.c_str());
     return nullptr;
   }
   Block* block = startBlock(loop, fd, options, sink, error);

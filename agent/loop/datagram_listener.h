@@ -36,15 +36,17 @@ class DatagramSink {
 struct ListenerOptions {
   std::size_t bufferSize = 8192;  // bytes per datagram slot, 1..65535
   int soRcvbuf = 0;               // SO_RCVBUF request; 0 = OS default
+  int socketMode = 0660;          // Unix socket file permissions, set exactly (the umask is ignored)
 };
 
 struct ListenerStats {
-  std::uint64_t datagrams = 0;  // complete datagrams handed to the sink
-  std::uint64_t bytes = 0;      // their bytes
-  std::uint64_t truncated = 0;  // datagrams longer than the buffer (not parsed)
-  std::uint64_t syscalls = 0;   // recvmmsg calls that returned datagrams
-  std::uint64_t wakeups = 0;    // readiness events and pause timers that read the socket
-  std::uint64_t errors = 0;     // recvmmsg failures other than EAGAIN
+  std::uint64_t datagrams = 0;    // complete datagrams handed to the sink
+  std::uint64_t bytes = 0;        // their bytes
+  std::uint64_t truncated = 0;    // datagrams longer than the buffer (not parsed)
+  std::uint64_t syscalls = 0;     // recvmmsg calls that returned datagrams
+  std::uint64_t wakeups = 0;      // readiness events and pause timers that read the socket
+  std::uint64_t errors = 0;       // recvmmsg failures other than EAGAIN
+  std::uint64_t kernelDrops = 0;  // datagrams the kernel dropped, receive buffer full (SO_RXQ_OVFL)
 };
 
 class DatagramListener {

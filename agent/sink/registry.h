@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "model/clock.h"
+#include "model/memory_budget.h"
 #include "sink/sink.h"
 
 namespace dynostatsd {
@@ -27,6 +28,7 @@ struct SinkContext {
   const std::string& defaultHost;              // the enricher's host ("" when none)
   const std::string& source;                   // the dyno (web.1), else the host, else "dynostatsd"
   bool logMetricsForced = false;               // no API key: l2met turned on by default
+  MemoryBudget* budget = nullptr;              // the agent's byte budget: queued payloads charge it
 };
 
 struct SinkRegistration {

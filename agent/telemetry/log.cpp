@@ -5,6 +5,10 @@
 #include <atomic>
 #include <cctype>
 
+#include "model/utf8.h"
+#include "telemetry/output_channel.h"
+#include "telemetry/secrets.h"
+
 namespace dynostatsd::log {
 namespace {
 
@@ -63,21 +67,15 @@ void write(Level level, std::string_view stage, std::string_view fields) {
   line.append("at=").append(levelName(level)).append(" stage=").append(stage);
   if (!fields.empty()) line.append(" ").append(fields);
   line.push_back('\n');
-  const char* data = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(STDERR_FILENO, data, left);
-    if (n <= 0) return;  // stderr gone: nothing better to do than drop the line
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  // Never blocks: a stuck reader costs dropped (and counted) lines, not a stalled loop.
+  standardError().write(secrets::mask(line));
 }
 
 std::string quote(std::string_view value) {
   bool bare = !value.empty();
   for (char c : value) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= ' ' || c == '"' || c == '=' || c == '\\' || u == 0x7f) {
+    if (u <= ' ' || c == '"' || c == '=' || c == '\\' || u >= 0x7f) {
       bare = false;
       break;
     }
@@ -87,9 +85,19 @@ std::string quote(std::string_view value) {
   std::string out;
   out.reserve(value.size() + 2);
   out.push_back('"');
-  for (char c : value) {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
     auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+    if (u >= 0x80) {
+      // Well-formed UTF-8 passes as is; any other byte is shown as \xHH (never raw).
+      if (std::size_t length = utf8SequenceLength(value, i); length > 0) {
+        out.append(value.substr(i, length));
+        i += length - 1;
+      } else {
+        out.append("\\x").push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 15]);
+      }
+    } else if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(c);
     } else if (c == '\n') {

@@ -1,6 +1,8 @@
 #pragma once
 // Logging: logfmt lines on stderr, e.g. `at=warn stage=forward reason=http_429 retry_in=4s`.
-// Every stage logs through here; nothing else writes to stderr. Secrets go through maskSecret().
+// Every stage logs through here; nothing else writes to stderr. Every line passes secrets::mask()
+// (any registered secret becomes "***" + its last 4 characters) and goes to the non-blocking
+// stderr OutputChannel (a stuck reader drops lines, counted, instead of blocking the loop).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,11 +16,11 @@ bool enabled(Level level);
 // Parses "debug|info|warn|warning|error" (case-insensitive); false when unknown.
 bool parseLevel(std::string_view text, Level& out);
 
-// Writes `at=<level> stage=<stage> <fields>\n` to stderr in one write(2).
+// Writes `at=<level> stage=<stage> <fields>\n` to stderr (whole, or dropped and counted).
 void write(Level level, std::string_view stage, std::string_view fields);
 
 // A logfmt value: bare when it is safe, otherwise double-quoted with `"` and `\` escaped and
-// control characters shown as \n, \t or \xHH.
+// control characters and bytes that are not well-formed UTF-8 shown as \n, \t or \xHH.
 std::string quote(std::string_view value);
 
 // "***" plus the last 4 characters when the secret is longer than 12, else "***".

@@ -10,6 +10,10 @@ environment (PATH, HOME, LANG plus `env`), runs in a fresh temporary directory (
 ./dynostatsd.yml is read) and, unless `env` sets DD_DOGSTATSD_PORT, listenson a free UDP port it picks (start() retries with another port if that one got taken meanwhile).
 The real address is read back from the `msg=ready udp=127.0.0.1:<port>` line.
 stdout and stderr are collected line by line by reader threads.
+
+Secrets never appear in any output: every agent started here and every run_command() has all of
+its stdout and stderr checked, when it ends, for every secret its environment configured (API
+keys, URL passwords, header values: see secrets_in()); a leak fails the test that caused it.
 """
 
 import os
@@ -21,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -49,11 +54,59 @@ def run_command(args, env=None, stdin=None, timeout=30, cwd=None):
         tmp = tempfile.mkdtemp(prefix="dynostatsd-cmd-")
         cwd = tmp
     try:
-        return subprocess.run([binary()] + list(args), env=clean_env(env), input=stdin, capture_output=True,
-                              text=True, timeout=timeout, cwd=cwd)
+        result = subprocess.run([binary()] + list(args), env=clean_env(env), input=stdin, capture_output=True,
+                                text=True, timeout=timeout, cwd=cwd)
+        assert_no_secrets(env, [result.stdout, result.stderr], "dynostatsd " + " ".join(args))
+        return result
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Environment variables whose values are secrets (a substring match on the name), and variables
+# holding URLs whose userinfo password is one.
+SECRET_NAMES = re.compile(r"API_KEY|APP_KEY|PASSWORD|PASSWD|TOKEN|SECRET|HEADERS|CREDENTIAL", re.I)
+URL_NAMES = re.compile(r"_URL$|_URLS$|_ENDPOINT$", re.I)
+MIN_SECRET = 4  # the agent masks secrets of at least 4 characters (telemetry/secrets.h)
+
+
+def secrets_in(env):
+    """{secret value: the variable it came from} for every secret an environment configures."""
+    found = {}
+
+    def add(value, name):
+        value = (value or "").strip()
+        if len(value) >= MIN_SECRET:
+            found[value] = name
+
+    for name, value in (env or {}).items():
+        if not isinstance(value, str):
+            continue
+        if SECRET_NAMES.search(name):
+            add(value, name)
+            if "HEADERS" in name.upper():  # OTLP style "k1=v1,k2=v2": each value is a secret
+                for part in value.split(","):
+                    if "=" in part:
+                        add(part.split("=", 1)[1], name)
+        if URL_NAMES.search(name) and "@" in value:
+            try:
+                parsed = urllib.parse.urlsplit(value.strip())
+                add(parsed.password, name)
+            except ValueError:
+                pass
+    return found
+
+
+class SecretLeak(AssertionError):
+    pass
+
+
+def assert_no_secrets(env, outputs, what):
+    """Raises SecretLeak when any secret of `env` occurs in any of `outputs` (strings)."""
+    for secret, name in secrets_in(env).items():
+        for output in outputs:
+            if output and secret in output:
+                raise SecretLeak("the value of %s appears in the output of %s" % (name, what))
 
 
 def clean_env(extra=None):
@@ -125,6 +178,7 @@ class Agent:
 
     def _start_once(self, timeout):
         self.stdout_lines, self.stderr_lines, self._readers = [], [], []
+        self._secrets_checked = False
         self.ready_line = None
         self.cwd = self._given_cwd
         if self.cwd is None:
@@ -179,6 +233,11 @@ class Agent:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream:
                 stream.close()
+        if not getattr(self, "_secrets_checked", False):
+            self._secrets_checked = True
+            with self._lock:
+                outputs = list(self.stdout_lines) + list(self.stderr_lines)
+            assert_no_secrets(self.env, outputs, "dynostatsd run " + " ".join(self.args))
 
     def stop(self, timeout=30):
         """SIGTERM, then wait for the final flush and exit; returns the exit code."""

@@ -313,8 +313,9 @@ class SchemaSet:
 
 
 class Fault:
-    def __init__(self, status=None, count=None, seconds=None, path=None, delay=0.0):
+    def __init__(self, status=None, count=None, seconds=None, path=None, delay=0.0, echo_key=False):
         self.status = status
+        self.echo_key = echo_key  # the error body quotes the request's API key (a careless intake)
         self.remaining = count
         self.until = time.monotonic() + seconds if seconds is not None else None
         self.path = path
@@ -523,10 +524,13 @@ class FakeIntake:
 
     # -- faults --------------------------------------------------------------------------------
 
-    def fail(self, status, count=None, seconds=None, path=None):
-        """Answer `status` to the next `count` requests, or for `seconds` (forever when neither)."""
+    def fail(self, status, count=None, seconds=None, path=None, echo_key=False):
+        """Answer `status` to the next `count` requests, or for `seconds` (forever when neither).
+
+        echo_key: the body is {"errors":["... <the request's DD-API-KEY> ..."]} (also with 202)."""
         with self._lock:
-            self._faults.append(Fault(status=int(status), count=count, seconds=seconds, path=path))
+            self._faults.append(Fault(status=int(status), count=count, seconds=seconds, path=path,
+                                      echo_key=echo_key))
 
     def delay(self, seconds, count=None, duration=None, path=None):
         """Sleep `seconds` before answering the next `count` requests (or for `duration` s)."""
@@ -589,8 +593,8 @@ class FakeIntake:
         handler._send(200, {"ok": True})
 
     def _take_fault(self, path):
-        """Returns (status or None, delay seconds) for this request, consuming matching faults."""
-        status, delay = None, 0.0
+        """Returns (status or None, delay seconds, echo_key) for this request, consuming faults."""
+        status, delay, echo = None, 0.0, False
         with self._lock:
             self._faults = [f for f in self._faults if f.active()]
             for fault in self._faults:
@@ -601,8 +605,9 @@ class FakeIntake:
                     fault.consume()
                 elif fault.status is not None and status is None:
                     status = fault.status
+                    echo = fault.echo_key
                     fault.consume()
-        return status, delay
+        return status, delay, echo
 
     # -- request handling ----------------------------------------------------------------------
 
@@ -622,7 +627,7 @@ class FakeIntake:
             "body_bytes": len(body),
             "proxied": proxied,  # arrived as an HTTP proxy request (absolute URI)
         }
-        fault_status, delay = self._take_fault(path)
+        fault_status, delay, echo = self._take_fault(path)
         if delay:
             record["delay"] = delay
             time.sleep(delay)
@@ -631,6 +636,8 @@ class FakeIntake:
         if fault_status is not None:
             record["fault"] = fault_status
             status, response = fault_status, {"errors": ["injected fault %d" % fault_status]}
+            if echo:
+                response = {"errors": ["invalid payload for api key %s" % key]}
         record["status"] = status
         self._record(record)
         try:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/config_values.h"
 #include "forward/curl_http_client.h"
 #include "sink/registry.h"
 
@@ -32,10 +33,29 @@ std::int64_t maxAgeMillis(Endpoint endpoint) {
   return 3600LL * 1000;
 }
 
+// A 202 body {"errors": ["..."]} with at least one entry (blanks allowed around the JSON tokens).
+bool hasIntakeErrors(std::string_view body) {
+  const std::size_t key = body.find("\"errors\"");
+  if (key == std::string_view::npos) return false;
+  std::size_t i = key + 8;
+  auto skipBlanks = [&] {
+    while (i < body.size() && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t')) ++i;
+  };
+  for (char expected : {':', '['}) {
+    skipBlanks();
+    if (i >= body.size() || body[i] != expected) return false;
+    ++i;
+  }
+  skipBlanks();
+  return i < body.size() && body[i] == '"';
+}
+
 forward::DeliveryOptions deliveryOptions(const ForwardConfig& config) {
   forward::DeliveryOptions options;
   options.sink = "datadog";
-  options.queueBytes = config.retryQueueBytes;
+  // 0 disables retrying, not sending (as in the Datadog Agent): new payloads still queue.
+  options.queueBytes = config.retryQueueBytes > 0 ? config.retryQueueBytes : ForwardConfig{}.retryQueueBytes;
+  options.retry = config.retryQueueBytes > 0;
   options.requestTimeoutSeconds = config.requestTimeoutSeconds;
   options.backoffBaseSeconds = config.backoffBaseSeconds;
   options.backoffMaxSeconds = config.backoffMaxSeconds;
@@ -115,8 +135,8 @@ std::string DatadogSink::describe() const {
 void DatadogSink::start() {
   if (config_.ddUrl.empty() && !isKnownSite(config_.site)) {
     log::write(log::Level::Warn, kStage,
-               "reason=unknown_site site=" + log::quote(config_.site) +
-                   " url=" + log::quote(forward::displayUrl(baseUrl_)) +
+               "reason=unknown_site site=" + log::quote(config::showInvalid(config_.site)) +
+                   " url=" + log::quote(config::showInvalid(forward::displayUrl(baseUrl_))) +
                    " msg=\"DD_SITE is not a known Datadog site; using it anyway\"");
   }
   log::write(log::Level::Info, kStage,
@@ -164,12 +184,13 @@ void DatadogSink::onAnswer(const HttpResponse& response, const Outcome& outcome,
     return;
   }
   // v2 answers 202 {"errors":[...]} when it accepted the payload but not all of it.
-  if (outcome.kind == OutcomeKind::Sent && response.body.find(R"("errors":[")") != std::string::npos &&
+  if (outcome.kind == OutcomeKind::Sent && hasIntakeErrors(response.body) &&
       intakeErrorsLog_.allow(clock_.nowMillis())) {
     log::write(log::Level::Warn, kStage,
                "reason=intake_errors endpoint=" + std::string(endpointInfo(endpointOf(payload)).name) +
                    " response=" + log::quote(response.body) +
-                   " msg=\"the intake accepted the payload but reported errors\"");
+                   " msg=\"the intake accepted the payload but reported errors\" suppressed=" +
+                   std::to_string(intakeErrorsLog_.takeSuppressed()));
   }
 }
 
@@ -218,7 +239,9 @@ std::optional<std::string> describeConfig(const Config& config) {
 
 std::unique_ptr<Sink> makeSink(const SinkContext& context) {
   if (context.config.forward.apiKey.empty()) return nullptr;
-  return std::make_unique<DatadogSink>(context.loop, context.config.forward, context.clock);
+  auto sink = std::make_unique<DatadogSink>(context.loop, context.config.forward, context.clock);
+  if (context.budget != nullptr) sink->useMemoryBudget(*context.budget);
+  return sink;
 }
 
 }  // namespace dynostatsd::datadog

@@ -1,25 +1,40 @@
 #include "sink/l2met/l2met_report.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <tuple>
 
+#include "model/utf8.h"
 #include "telemetry/log.h"
+#include "telemetry/output_channel.h"
+#include "telemetry/secrets.h"
 
 namespace dynostatsd {
 namespace {
 
 // An l2met key must not contain blanks, `=`, `"` or `#`; other bytes pass.
+// Blanks, `=`, `"`, `#` and control bytes become `_`; bytes that are not well-formed UTF-8 are
+// shown as \xHH (a datagram's raw bytes never reach the log stream).
 std::string metricKey(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(name.size());
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
     auto u = static_cast<unsigned char>(c);
-    if (u <= ' ' || c == '=' || c == '"' || c == '#' || u == 0x7f) c = '_';
+    if (u >= 0x80) {
+      if (std::size_t length = utf8SequenceLength(name, i); length > 0) {
+        out.append(name.substr(i, length));
+        i += length - 1;
+      } else {
+        out.append("\\x").push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 15]);
+      }
+    } else {
+      out.push_back(u <= ' ' || c == '=' || c == '"' || c == '#' || u == 0x7f ? '_' : c);
+    }
   }
   return out;
 }
@@ -205,13 +220,7 @@ std::size_t L2metReport::write(const FlushBatch& batch) {
 }
 
 bool writeStdout(std::string_view text) {
-  while (!text.empty()) {
-    ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+  return standardOutput().write(secrets::mask(text));
 }
 
 }  // namespace dynostatsd

@@ -50,8 +50,8 @@ class L2metReport {
   std::uint64_t writeErrors_ = 0;
 };
 
-// write(2) to stdout, retrying short writes and EINTR; false when stdout is gone (EPIPE, EBADF)
-// or would block.
+// To the non-blocking stdout OutputChannel, secrets masked; false when stdout is gone (EPIPE,
+// EBADF) or the text was dropped because the reader is stuck (counted by the channel).
 bool writeStdout(std::string_view text);
 
 }  // namespace dynostatsd

@@ -127,3 +127,27 @@ TEST_CASE("RetryQueue puts a retried payload back in sequence order") {
   CHECK(queue.bytes() == 0);
   CHECK(queue.empty());
 }
+
+TEST_CASE("RetryQueue charges the memory budget's queue share and evicts the oldest when it is full") {
+  using serialize::Endpoint;
+  MemoryBudget budget(4000);        // queue share: all 4000 bytes
+  REQUIRE(budget.tryCharge(2500));  // what aggregation holds
+  std::vector<Transaction> evicted;
+  {
+    RetryQueue queue(1 << 20);
+    queue.setMemoryBudget(&budget);
+    queue.push(transaction(Endpoint::SeriesV2, 1, 600), evicted);
+    queue.push(transaction(Endpoint::SeriesV2, 2, 600), evicted);
+    CHECK(budget.used() == 3700);
+    queue.push(transaction(Endpoint::SeriesV2, 3, 600), evicted);  // 4300 > 4000: evict seq 1
+    REQUIRE(evicted.size() == 1);
+    CHECK(evicted[0].sequence == 1);
+    CHECK(budget.used() == 3700);
+    queue.pop(Endpoint::SeriesV2);
+    CHECK(budget.used() == 3100);
+    queue.push(transaction(Endpoint::SeriesV2, 4, 2000), evicted);  // never fits: itself dropped
+    CHECK(evicted.back().sequence == 4);
+    CHECK(budget.used() <= 4000);
+  }
+  CHECK(budget.used() == 2500);  // the queue gave back everything it charged
+}

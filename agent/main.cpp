@@ -7,7 +7,6 @@
 
 int main(int argc, char** argv) {
   dynostatsd::reopenClosedStandardFds();
-  dynostatsd::ignoreFatalSignalsUntilHandled();
   const auto started = uv_hrtime();
   // glibc raises its mmap threshold to the size of every large block freed (up to 32 MB), after
   // which a flush's big buffers (JSON, compressed bodies, ~0.2-1 MB) come from the heap and stay

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/agent.h"
+#include "app/process_setup.h"
 #include "config/config_loader.h"
 #include "parse/explain.h"
 #include "sink/registry.h"
@@ -153,6 +154,8 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
     if (!load(checkFlags, loaded)) return 2;
     return checkConfig(loaded);
   }
+  // Only for `run`: SIG_IGN survives exec, so a command that starts other programs must not set it.
+  ignoreFatalSignalsUntilHandled();
   LoadedConfig loaded;
   if (!load(runFlags, loaded)) return 2;
   Agent agent(loaded, startedAtNanos);

@@ -45,31 +45,30 @@ enum class SeriesApi : std::uint8_t { V2, V1 };
 enum class Compression : std::uint8_t { Zstd, Deflate, Gzip, None };
 
 struct ForwardConfig {
-  std::string apiKey;                           // DD_API_KEY (secret: never logged)
-  std::string site = "datadoghq.com";           // DD_SITE
-  std::string ddUrl;                            // DD_DD_URL: overrides https://api.<site>
-  SeriesApi seriesApi = SeriesApi::V2;          // DYNOSTATSD_SERIES_API=v1|v2
-  Compression compression = Compression::Zstd;  // DYNOSTATSD_COMPRESSION=zstd|deflate|gzip|none
-  std::size_t retryQueueBytes =
-      15 * 1024 * 1024;              // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE; 0 = no retries
-  int requestTimeoutSeconds = 20;    // DD_FORWARDER_TIMEOUT
-  double backoffBaseSeconds = 2;     // DD_FORWARDER_BACKOFF_BASE
-  double backoffMaxSeconds = 64;     // DD_FORWARDER_BACKOFF_MAX
-  int shutdownDeadlineSeconds = 20;  // DYNOSTATSD_SHUTDOWN_DEADLINE: drain the queue at exit
-  bool validateApiKey = true;        // DYNOSTATSD_VALIDATE_API_KEY
+  std::string apiKey;                              // DD_API_KEY (secret: never logged)
+  std::string site = "datadoghq.com";              // DD_SITE
+  std::string ddUrl;                               // DD_DD_URL: overrides https://api.<site>
+  SeriesApi seriesApi = SeriesApi::V2;             // DYNOSTATSD_SERIES_API=v1|v2
+  Compression compression = Compression::Zstd;     // DYNOSTATSD_COMPRESSION=zstd|deflate|gzip|none
+  std::size_t retryQueueBytes = 15 * 1024 * 1024;  // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE
+  int requestTimeoutSeconds = 20;                  // DD_FORWARDER_TIMEOUT
+  double backoffBaseSeconds = 2;                   // DD_FORWARDER_BACKOFF_BASE
+  double backoffMaxSeconds = 64;                   // DD_FORWARDER_BACKOFF_MAX
+  int shutdownDeadlineSeconds = 20;                // DYNOSTATSD_SHUTDOWN_DEADLINE: drain the queue at exit
+  bool validateApiKey = true;                      // DYNOSTATSD_VALIDATE_API_KEY
 };
 
 // One struct per output and source beyond Datadog, each filled by its own block of the settings
 // table (config/settings_table.cpp) and read by its own folder under agent/sink/ or agent/.
-struct OtlpConfig {  // OTEL_* (agent/sink/otlp/)
+struct OtlpConfig {      // OTEL_* (agent/sink/otlp/)
 };
 struct GraphiteConfig {  // DYNOSTATSD_GRAPHITE_* (agent/sink/graphite/)
 };
-struct RelayConfig {  // DYNOSTATSD_STATSD_RELAY* (the ingest tee)
+struct RelayConfig {     // DYNOSTATSD_STATSD_RELAY* (the ingest tee)
 };
 struct DynoMetricsConfig {  // DYNOSTATSD_DYNO_METRICS, DYNOSTATSD_MEMORY_WARN_PCT (agent/dyno/)
 };
-struct DrainConfig {  // DYNOSTATSD_DRAIN_* (agent/drain/)
+struct DrainConfig {     // DYNOSTATSD_DRAIN_* (agent/drain/)
 };
 
 struct Config {
@@ -86,9 +85,9 @@ struct Config {
   bool selfMetrics = true;          // DYNOSTATSD_SELF_METRICS: dynostatsd.* series every flush
   double shutdownGraceSeconds = 2;  // DYNOSTATSD_SHUTDOWN_GRACE: keep receiving after SIGTERM
   std::string logLevel = "info";    // DD_LOG_LEVEL: debug|info|warn|error
+  std::string configFile;           // DYNOSTATSD_CONFIG or ./dynostatsd.yml
   // DYNOSTATSD_MEMORY_BUDGET: bytes for everything the agent holds (model/memory_budget.h).
   std::size_t memoryBudgetBytes = std::size_t{64} << 20;
-  std::string configFile;  // DYNOSTATSD_CONFIG or ./dynostatsd.yml
 };
 
 }  // namespace dynostatsd

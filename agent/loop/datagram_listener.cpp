@@ -99,7 +99,8 @@ DrainResult readAvailable(DatagramListener::Block* block, unsigned maxRounds) {
         ++block->stats.errors;
         if (block->errorThrottle.allow(nowMillis())) {
           log::write(log::Level::Warn, "ingest",
-                     "msg=\"recvmmsg failed\" error=" + log::quote(std::strerror(errno)));
+                     "msg=\"recvmmsg failed\" error=" + log::quote(std::strerror(errno)) +
+                         " suppressed=" + std::to_string(block->errorThrottle.takeSuppressed()));
         }
       }
       return result;
@@ -156,7 +157,9 @@ void onReadable(uv_poll_t* handle, int status, int events) {
   if (status < 0 || (events & UV_READABLE) == 0) {
     ++block->stats.errors;
     if (block->errorThrottle.allow(nowMillis())) {
-      log::write(log::Level::Warn, "ingest", "msg=\"poll failed\" error=" + log::quote(uv_strerror(status)));
+      log::write(log::Level::Warn, "ingest",
+                 "msg=\"poll failed\" error=" + log::quote(uv_strerror(status)) +
+                     " suppressed=" + std::to_string(block->errorThrottle.takeSuppressed()));
     }
     return;
   }

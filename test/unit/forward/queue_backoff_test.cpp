@@ -130,3 +130,26 @@ TEST_CASE("Reasons have one logfmt spelling each") {
   CHECK(statusClass(503) == "5xx");
   CHECK(statusClass(0) == "none");
 }
+
+TEST_CASE("RetryQueue charges the memory budget's queue share and evicts the oldest when it is full") {
+  MemoryBudget budget(4000);        // queue share: all 4000 bytes
+  REQUIRE(budget.tryCharge(2500));  // what aggregation holds
+  std::vector<Transaction> evicted;
+  {
+    RetryQueue queue(1 << 20, 3);
+    queue.setMemoryBudget(&budget);
+    queue.push(transaction(kSeries, 1, 600), evicted);
+    queue.push(transaction(kSeries, 2, 600), evicted);
+    CHECK(budget.used() == 3700);
+    queue.push(transaction(kSeries, 3, 600), evicted);  // 4300 > 4000: evict seq 1
+    REQUIRE(evicted.size() == 1);
+    CHECK(evicted[0].sequence == 1);
+    CHECK(budget.used() == 3700);
+    queue.pop(kSeries);
+    CHECK(budget.used() == 3100);
+    queue.push(transaction(kSeries, 4, 2000), evicted);  // never fits: itself dropped
+    CHECK(evicted.back().sequence == 4);
+    CHECK(budget.used() <= 4000);
+  }
+  CHECK(budget.used() == 2500);  // the queue gave back everything it charged
+}

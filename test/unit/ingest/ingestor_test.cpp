@@ -134,3 +134,21 @@ TEST_CASE_METHOD(IngestFixture, "truncated datagrams are counted, not parsed") {
   CHECK(ingestor.stats().datagrams == 0);
   CHECK(consumer.samples.empty());
 }
+
+TEST_CASE("queued events and checks are charged to the memory budget and released at the flush") {
+  MemoryBudget budget(8192);  // aggregate share 6144 bytes
+  Enricher enricher{dynoConfig()};
+  RecordingConsumer consumer;
+  ManualClock clock{1700000000000};
+  Ingestor ingestor(enricher, consumer, clock, IngestLimits{}, &budget);
+  const std::string text(500, 't');
+  const std::string event = "_e{5," + std::to_string(text.size()) + "}:title|" + text;
+  for (int i = 0; i < 40; ++i) ingestor.onDatagram(event);
+  CHECK(ingestor.stats().eventsDropped > 0);
+  CHECK(budget.drops() == ingestor.stats().eventsDropped);
+  CHECK(budget.used() <= 6144);
+  FlushBatch batch;
+  ingestor.takeQueued(batch);
+  CHECK(batch.events.size() + ingestor.stats().eventsDropped == 40);
+  CHECK(budget.used() == 0);
+}

@@ -104,6 +104,7 @@ int Agent::run() {
   standardOutput().makeNonBlocking();  // a stuck reader drops lines instead of stalling the loop
   standardError().makeNonBlocking();
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
+  if (!loop_.ok()) return 1;  // uv_loop_init failed (logged): nothing can run
   if (!openListeners()) {
     loop_.close();
     return 1;

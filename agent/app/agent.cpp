@@ -8,6 +8,7 @@
 
 #include "app/flush_schedule.h"
 #include "forward/forwarder.h"
+#include "relay/statsd_relay.h"
 
 namespace dynostatsd {
 namespace {
@@ -84,10 +85,24 @@ bool Agent::openListeners() {
   return true;
 }
 
+bool Agent::openRelay() {
+  if (config_.relay.upstreams.empty()) return true;
+  std::string error;
+  relay_ = StatsdRelay::open(loop_.get(), config_.relay, config_.enrich.dyno, error);
+  if (!relay_) {
+    log::write(log::Level::Error, "config",
+               "setting=statsd_relay var=DYNOSTATSD_STATSD_RELAY error=" + log::quote(error));
+    return false;
+  }
+  ingestor_.setTee(relay_.get());
+  return true;
+}
+
 int Agent::run() {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must surface as EPIPE, not kill the agent
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
-  if (!openListeners()) {
+  if (!openRelay() || !openListeners()) {
+    if (relay_) relay_->close();
     loop_.close();
     return 1;
   }
@@ -106,6 +121,7 @@ int Agent::run() {
   if (unix_) ready += " socket=" + log::quote(config_.ingest.socketPath);
   ready += " flush_interval=" + std::to_string(config_.aggregate.flushIntervalSeconds) + "s output=" + output;
   if (logMetricsForced_) ready += " api_key=none";
+  if (relay_) ready += " statsd_relay=" + log::quote(relay_->describe());
   if (udp_) ready += " rcvbuf=" + std::to_string(udp_->effectiveRcvbuf());
   ready += " buffer_size=" + std::to_string(config_.ingest.bufferSize) +
            " version=" DYNOSTATSD_VERSION " startup_ms=" + millisText(startupMillis);
@@ -160,6 +176,7 @@ void Agent::onGraceOver() {
     listener->drain();
     listener->close();
   }
+  if (relay_) relay_->close();  // sends the last lines the listeners just drained
   flushTimer_->close();
   graceTimer_->close();
   flush(true);
@@ -198,6 +215,7 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
   out.push_back({"memory.rss_bytes", {}, residentBytes(), false});
   if (report_) out.push_back({"report.write_errors", {}, static_cast<double>(report_->writeErrors()), true});
   if (forwarder_) forwarder_->collectSelfMetrics(out);
+  if (relay_) relay_->collectSelfMetrics(out);
 }
 
 void Agent::flush(bool flushAll) {

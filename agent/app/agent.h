@@ -34,6 +34,7 @@ namespace dynostatsd {
 namespace forward {
 class Forwarder;
 }
+class StatsdRelay;
 
 class Agent {
  public:
@@ -51,6 +52,7 @@ class Agent {
   enum class Phase : std::uint8_t { Running, Grace, Draining, Stopped };
 
   bool openListeners();
+  bool openRelay();
   void scheduleFlush();
   void onFlushTimer();
   void onSignal(int signum);
@@ -72,6 +74,7 @@ class Agent {
   SelfMetricsReporter selfMetrics_;
   std::unique_ptr<L2metReport> report_;
   std::unique_ptr<forward::Forwarder> forwarder_;
+  std::unique_ptr<StatsdRelay> relay_;  // the ingest tee (DYNOSTATSD_STATSD_RELAY)
   std::unique_ptr<DatagramListener> udp_;
   std::unique_ptr<DatagramListener> unix_;
   std::unique_ptr<Timer> flushTimer_;

@@ -91,7 +91,11 @@ GraphiteEncoder::GraphiteEncoder(EncoderOptions options) : options_(std::move(op
     std::replace(dyno.begin(), dyno.end(), '.', '_');
     pathPrefix_ += dyno + ".";
   }
-  for (double p : options_.percentiles) labels_.push_back(percentileLabel(p));
+  for (double p : options_.percentiles) {
+    const std::string label = percentileLabel(p);
+    percentileStats_.push_back({"count_" + label, "mean_" + label, (p > 0 ? "upper_" : "lower_") + label,
+                                "sum_" + label, "sum_squares_" + label});
+  }
 }
 
 void GraphiteEncoder::line(std::string& out, std::string_view kind, std::string_view name,
@@ -130,11 +134,10 @@ std::size_t GraphiteEncoder::encode(const FlushBatch& slice, std::string& out) {
     for (const Point& point : series.points) {
       switch (series.kind) {
         case MetricKind::Counter: {
-          // The aggregator sends counters as Datadog rates (count / interval) or counts.
+          // A counter point holds the interval's count (Σ value/rate), for Rate and Count series alike.
           const double seconds = series.interval > 0 ? static_cast<double>(series.interval) : interval;
-          const double count = series.type == SeriesType::Rate ? point.value * seconds : point.value;
-          line(out, "counters", name, "count", tags, count, point.timestamp);
-          line(out, "counters", name, "rate", tags, count / seconds, point.timestamp);
+          line(out, "counters", name, "count", tags, point.value, point.timestamp);
+          line(out, "counters", name, "rate", tags, point.value / seconds, point.timestamp);
           break;
         }
         case MetricKind::Gauge: line(out, "gauges", name, "", tags, point.value, point.timestamp); break;
@@ -153,12 +156,12 @@ std::size_t GraphiteEncoder::encode(const FlushBatch& slice, std::string& out) {
       for (std::size_t i = 0; i < s.percentiles.size(); ++i) {
         const PercentileStats& p = s.percentiles[i];
         if (!p.present) continue;
-        const std::string& label = labels_[i];
-        line(out, "timers", name, "count_" + label, tags, p.count, ts);
-        line(out, "timers", name, "mean_" + label, tags, p.mean, ts);
-        line(out, "timers", name, (p.percent > 0 ? "upper_" : "lower_") + label, tags, p.bound, ts);
-        line(out, "timers", name, "sum_" + label, tags, p.sum, ts);
-        line(out, "timers", name, "sum_squares_" + label, tags, p.sumSquares, ts);
+        const auto& stat = percentileStats_[i];
+        line(out, "timers", name, stat[0], tags, p.count, ts);
+        line(out, "timers", name, stat[1], tags, p.mean, ts);
+        line(out, "timers", name, stat[2], tags, p.bound, ts);
+        line(out, "timers", name, stat[3], tags, p.sum, ts);
+        line(out, "timers", name, stat[4], tags, p.sumSquares, ts);
       }
       line(out, "timers", name, "count", tags, s.count, ts);
       line(out, "timers", name, "count_ps", tags, s.count / interval, ts);

@@ -15,6 +15,7 @@
 // by key (a repeated key keeps its first value in that order), `k:v` -> `k=v`, a bare tag `foo` or
 // `foo:` -> `foo=true`; in a key `;!^=` and blanks become `_`, in a value `;`, blanks and a leading
 // `~` become `_`; the series host becomes the tag host=<host>. Path mode drops every tag.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -62,7 +63,8 @@ class GraphiteEncoder {
 
   EncoderOptions options_;
   std::string pathPrefix_;
-  std::vector<std::string> labels_;  // percentileLabel per configured percentile
+  // Per configured percentile: count_P, mean_P, upper_P (lower_topP), sum_P, sum_squares_P.
+  std::vector<std::array<std::string, 5>> percentileStats_;
   EncoderStats stats_;
 };
 

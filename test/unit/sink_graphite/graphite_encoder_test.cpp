@@ -62,8 +62,8 @@ std::map<std::string, double> parse(const std::string& text) {
 TEST_CASE("counters, gauges and sets get Etsy's legacyNamespace=false names") {
   GraphiteEncoder encoder({});
   FlushBatch batch;
-  // A counter arrives from the aggregator as a Datadog rate: 37 increments in 10 s -> 3.7/s.
-  batch.series.push_back(series("page.views", MetricKind::Counter, SeriesType::Rate, 3.7));
+  // A counter point holds the interval's count (Σ value/rate): 37 in 10 s -> 3.7/s.
+  batch.series.push_back(series("page.views", MetricKind::Counter, SeriesType::Rate, 37));
   batch.series.push_back(series("jobs.done", MetricKind::Counter, SeriesType::Count, 5));
   batch.series.push_back(series("queue.depth", MetricKind::Gauge, SeriesType::Gauge, -7.25));
   batch.series.push_back(series("users", MetricKind::Set, SeriesType::Gauge, 3));
@@ -126,7 +126,7 @@ TEST_CASE("path mode puts only the dyno right after the prefix; the key and pref
   GraphiteEncoder path(options);
   FlushBatch batch;
   batch.series.push_back(
-      series("page.views", MetricKind::Counter, SeriesType::Rate, 1, {"env:prod", "dyno:web.1"}));
+      series("page.views", MetricKind::Counter, SeriesType::Rate, 10, {"env:prod", "dyno:web.1"}));
   std::string out;
   path.encode(batch, out);
   CHECK(out ==

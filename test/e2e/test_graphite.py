@@ -21,7 +21,7 @@ import carbonlib
 
 DYNO_TAGS = {"dyno": "web.1", "dynotype": "web", "appname": "shop"}
 ENV = {"DYNO": "web.1", "HEROKU_APP_NAME": "shop", "DYNOSTATSD_FLUSH_INTERVAL": "1",
-       "DYNOSTATSD_SHUTDOWN_GRACE": "0.3", "DYNOSTATSD_SELF_METRICS": "false"}
+       "DYNOSTATSD_SHUTDOWN_GRACE": "0.3", "DYNOSTATSD_SELF_METRICS": "false", "DYNOSTATSD_SHUTDOWN_DEADLINE": "3"}
 
 
 def tagged(path, **tags):

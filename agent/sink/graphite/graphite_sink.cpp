@@ -30,6 +30,12 @@ std::uint64_t linesIn(const std::string& chunk) {
   return static_cast<std::uint64_t>(std::count(chunk.begin(), chunk.end(), '\n'));
 }
 
+std::string endpointText(const config::GraphiteEndpoint& endpoint) {
+  const bool v6 = endpoint.host.find(':') != std::string::npos;
+  return std::string(endpoint.tls ? "tls://" : "tcp://") + (v6 ? "[" + endpoint.host + "]" : endpoint.host) +
+         ":" + std::to_string(endpoint.port);
+}
+
 std::int64_t nowMillis() {
   return static_cast<std::int64_t>(uv_hrtime() / 1000000);
 }
@@ -43,7 +49,6 @@ bool enabled(const Config& config) {
 GraphiteSink::GraphiteSink(uv_loop_t* loop, const Config& config)
     : loop_(loop),
       endpoint_(endpointOf(config.graphite)),
-      tags_(config.graphite.tags),
       encoder_(encoderOptions(config)),
       bufferBytes_(config.graphite.bufferBytes),
       shutdownDeadlineSeconds_(config.forward.shutdownDeadlineSeconds),
@@ -54,10 +59,18 @@ GraphiteSink::~GraphiteSink() {
   close();
 }
 
+std::optional<std::string> describeConfig(const Config& config) {
+  if (!enabled(config)) return std::nullopt;
+  return endpointText(endpointOf(config.graphite));
+}
+
+std::unique_ptr<Sink> makeSink(const SinkContext& context) {
+  if (!enabled(context.config)) return nullptr;
+  return std::make_unique<GraphiteSink>(context.loop, context.config);
+}
+
 std::string GraphiteSink::describe() const {
-  return std::string(endpoint_.tls ? "tls://" : "tcp://") +
-         (endpoint_.host.find(':') != std::string::npos ? "[" + endpoint_.host + "]" : endpoint_.host) + ":" +
-         std::to_string(endpoint_.port) + " tags=" + (tags_ == GraphiteTags::Tagged ? "tagged" : "path");
+  return endpointText(endpoint_);
 }
 
 void GraphiteSink::start() {

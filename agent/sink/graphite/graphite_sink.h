@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -25,6 +26,7 @@
 #include "loop/stream_client.h"
 #include "loop/timer.h"
 #include "sink/graphite/graphite_encoder.h"
+#include "sink/registry.h"
 #include "sink/sink.h"
 #include "telemetry/log.h"
 
@@ -35,6 +37,9 @@ inline constexpr int kHostedGraphiteTlsPort = 20030;
 
 // Whether the config turns the sink on: a URL, or the Hosted Graphite key alone.
 bool enabled(const Config& config);
+// The registry's two entry points (sink/registry.cpp): where it sends (nullopt = off), and the sink.
+std::optional<std::string> describeConfig(const Config& config);
+std::unique_ptr<Sink> makeSink(const SinkContext& context);
 
 struct SinkStats {
   std::uint64_t bytesWritten = 0;       // handed to the socket
@@ -57,7 +62,7 @@ class GraphiteSink final : public Sink {
 
   std::string_view name() const override { return "graphite"; }
   SinkNeeds needs() const override { return {false, true}; }
-  std::string describe() const override;  // "graphite=tls://carbon.hostedgraphite.com:20030 tags=tagged"
+  std::string describe() const override;  // "tls://carbon.hostedgraphite.com:20030"
   void start() override;
   void submit(const FlushBatch& slice) override;
   void endFlush(std::int64_t flushTimestamp) override;
@@ -81,7 +86,6 @@ class GraphiteSink final : public Sink {
 
   uv_loop_t* loop_;
   config::GraphiteEndpoint endpoint_;
-  GraphiteTags tags_;
   GraphiteEncoder encoder_;
   std::size_t bufferBytes_;
   int shutdownDeadlineSeconds_;

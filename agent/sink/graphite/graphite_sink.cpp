@@ -52,6 +52,7 @@ GraphiteSink::GraphiteSink(uv_loop_t* loop, const Config& config)
       encoder_(encoderOptions(config)),
       bufferBytes_(config.graphite.bufferBytes),
       shutdownDeadlineSeconds_(config.forward.shutdownDeadlineSeconds),
+      resend_(config.graphite.hostedGraphiteApiKey.empty()),
       random_(uv_hrtime()),
       backoff_(0.25, 30, [this] { return std::uniform_real_distribution<double>(0, 1)(random_); }) {}
 
@@ -103,7 +104,20 @@ void GraphiteSink::onOpen() {
 
 void GraphiteSink::onClosed(const std::string& reason) {
   // Whatever was still in flight in the broken connection is gone (no receipt in carbon's protocol).
-  stats_.bytesLostInFlight += client_ ? client_->inFlightBytes() : 0;
+  if (resend_) {
+    // Carbon may have taken these lines without storing them (it stops storing before it closes
+    // its connections at a restart): send them again first. Whisper keeps one value per
+    // timestamp, so a repeat is harmless.
+    for (auto it = retained_.rbegin(); it != retained_.rend(); ++it) {
+      stats_.linesResent += linesIn(it->second);
+      chunkBytes_ += it->second.size();
+      chunks_.push_front(std::move(it->second));
+    }
+    retained_.clear();
+    retainedBytes_ = 0;
+  } else {
+    stats_.bytesLostInFlight += client_ ? client_->inFlightBytes() : 0;
+  }
   connected_ = false;
   ++stats_.connectionErrors;
   backoff_.onError();
@@ -120,7 +134,8 @@ void GraphiteSink::onClosed(const std::string& reason) {
 }
 
 std::size_t GraphiteSink::queuedBytes() const {
-  return chunkBytes_ + open_.size() + (client_ ? client_->inFlightBytes() : 0);
+  const std::size_t inFlight = client_ ? client_->inFlightBytes() : 0;
+  return chunkBytes_ + open_.size() + std::max(retainedBytes_, inFlight);
 }
 
 void GraphiteSink::submit(const FlushBatch& slice) {
@@ -150,10 +165,22 @@ void GraphiteSink::sealChunk() {
   }
   open_.clear();
   // The bound covers the queue and what is in flight; the oldest queued lines go first.
+  trimRetained(true);
   while (queuedBytes() > bufferBytes_ && !chunks_.empty()) {
     stats_.linesDropped += linesIn(chunks_.front());
     chunkBytes_ -= chunks_.front().size();
     chunks_.pop_front();
+  }
+}
+
+// Forgets written chunks older than kResendMillis; with `forBound`, also the oldest ones while the
+// queue is over its bound (a retained chunk was most likely delivered: it goes before queued ones).
+void GraphiteSink::trimRetained(bool forBound) {
+  const auto now = static_cast<std::int64_t>(uv_now(loop_));
+  while (!retained_.empty() && (now - retained_.front().first > static_cast<std::int64_t>(kResendMillis) ||
+                                (forBound && queuedBytes() > bufferBytes_))) {
+    retainedBytes_ -= retained_.front().second.size();
+    retained_.pop_front();
   }
 }
 
@@ -169,7 +196,12 @@ void GraphiteSink::pump() {
       return;
     }
     stats_.bytesWritten += chunk.size();
+    if (resend_) {
+      retainedBytes_ += chunk.size();
+      retained_.emplace_back(static_cast<std::int64_t>(uv_now(loop_)), std::move(chunk));
+    }
   }
+  trimRetained(false);
   if (draining_ && chunks_.empty() && client_ && client_->inFlightBytes() == 0) finishDrain();
 }
 
@@ -198,6 +230,8 @@ void GraphiteSink::finishDrain() {
   }
   chunks_.clear();
   chunkBytes_ = 0;
+  retained_.clear();
+  retainedBytes_ = 0;
   if (client_ && connected_) {
     // TLS close_notify + FIN once the kernel took every byte; bounded by kCloseMillis.
     if (deadlineTimer_) deadlineTimer_->start(kCloseMillis);
@@ -244,6 +278,7 @@ void GraphiteSink::collectSelfMetrics(std::vector<SelfMetric>& out) const {
                  static_cast<double>(e.checksUnsupported),
                  true});
   out.push_back({"sink.bytes_lost_in_flight", {}, static_cast<double>(stats_.bytesLostInFlight), true});
+  out.push_back({"sink.lines_resent", {}, static_cast<double>(stats_.linesResent), true});
 }
 
 }  // namespace dynostatsd::graphite

@@ -6,8 +6,11 @@
 // Queue: unsent lines wait in chunks of ~64 KiB, bounded by DYNOSTATSD_GRAPHITE_BUFFER bytes
 // (default 8 MiB) including what is in flight to the kernel; beyond it the oldest chunks are
 // dropped and their lines counted. At most 256 KiB are handed to the socket at a time, so the
-// rest stays droppable. Lines already written to the socket when a connection breaks may be lost
-// (TCP gives no receipt); everything still queued is sent after the reconnect.
+// rest stays droppable. TCP gives no receipt, and carbon stops storing before it closes its
+// connections at a restart, so the chunks written in the last kResendMillis before a connection
+// broke are sent again after the reconnect (whisper keeps one value per timestamp: a repeat is
+// harmless). Not for Hosted Graphite, which adds repeated points up: there they may be lost.
+// Everything still queued is sent after the reconnect.
 // Connection: reconnects after a failure with forward::Backoff (base 0.5 s, max 30 s, jittered);
 // never blocks the loop (resolution runs in libuv's thread pool). Shutdown: drain() sends the
 // queue, then the TLS close_notify and a FIN, within the shutdown deadline.
@@ -44,7 +47,8 @@ std::unique_ptr<Sink> makeSink(const SinkContext& context);
 struct SinkStats {
   std::uint64_t bytesWritten = 0;       // handed to the socket
   std::uint64_t linesDropped = 0;       // buffer full: oldest dropped
-  std::uint64_t bytesLostInFlight = 0;  // written to a connection that then broke
+  std::uint64_t bytesLostInFlight = 0;  // written to a connection that then broke (no resend)
+  std::uint64_t linesResent = 0;        // written in the kResendMillis before a break, sent again
   std::uint64_t connects = 0;
   std::uint64_t connectionErrors = 0;
   std::uint64_t linesUnsentAtExit = 0;  // still queued when the shutdown deadline passed
@@ -55,7 +59,8 @@ class GraphiteSink final : public Sink {
   static constexpr std::size_t kChunkBytes = 64 * 1024;
   static constexpr std::size_t kMaxInFlightBytes = 256 * 1024;
   static constexpr std::uint64_t kConnectTimeoutMillis = 10000;
-  static constexpr std::uint64_t kCloseMillis = 2000;  // close_notify + FIN at shutdown, at most
+  static constexpr std::uint64_t kCloseMillis = 2000;   // close_notify + FIN at shutdown, at most
+  static constexpr std::uint64_t kResendMillis = 3000;  // written this recently: resent after a break
 
   GraphiteSink(uv_loop_t* loop, const Config& config);
   ~GraphiteSink() override;
@@ -80,6 +85,7 @@ class GraphiteSink final : public Sink {
   void onOpen();
   void onClosed(const std::string& reason);
   void pump();
+  void trimRetained(bool forBound);
   void sealChunk();
   void finishDrain();
   void completeDrain();
@@ -97,6 +103,9 @@ class GraphiteSink final : public Sink {
   std::string open_;                // the chunk being filled by submit()
   std::deque<std::string> chunks_;  // sealed, oldest first
   std::size_t chunkBytes_ = 0;      // bytes in chunks_
+  bool resend_;                     // off for Hosted Graphite, which adds repeated points up
+  std::deque<std::pair<std::int64_t, std::string>> retained_;  // written chunks, by uv_now() ms
+  std::size_t retainedBytes_ = 0;
   bool connected_ = false;
   bool draining_ = false;
   bool closed_ = false;

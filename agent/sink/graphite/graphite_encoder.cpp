@@ -1,6 +1,7 @@
 #include "sink/graphite/graphite_encoder.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -13,11 +14,16 @@ bool isBlank(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-// Carbon reads floats; 15 significant digits print a count such as 0.7 * 10 back as 7.
+// Carbon reads floats; 15 significant digits print a sum such as 0.1 + 0.2 back as 0.3.
 void appendNumber(std::string& out, double value) {
   char text[32];
-  int n = std::snprintf(text, sizeof text, "%.15g", value);
-  out.append(text, static_cast<std::size_t>(n));
+  char* end;
+  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    end = std::to_chars(text, text + sizeof text, static_cast<std::int64_t>(value)).ptr;
+  } else {
+    end = std::to_chars(text, text + sizeof text, value, std::chars_format::general, 15).ptr;
+  }
+  out.append(text, static_cast<std::size_t>(end - text));
 }
 
 std::string tagKey(std::string_view key) {
@@ -98,50 +104,65 @@ GraphiteEncoder::GraphiteEncoder(EncoderOptions options) : options_(std::move(op
   }
 }
 
-void GraphiteEncoder::line(std::string& out, std::string_view kind, std::string_view name,
-                           std::string_view stat, const std::string& tags, double value,
-                           std::int64_t timestamp) {
+void GraphiteEncoder::line(std::string& out, std::string_view head, std::string_view stat, double value) {
   if (!std::isfinite(value)) {
     ++stats_.nonFinite;
     return;
   }
-  out += pathPrefix_;
-  out += kind;
-  out += '.';
-  out += name;
+  out += head;
   if (!stat.empty()) {
     out += '.';
     out += stat;
   }
-  out += tags;
+  out += tags_;
   out += ' ';
   appendNumber(out, value);
-  out += ' ';
-  out += std::to_string(timestamp);
-  out += '\n';
+  out += timestamp_;
   ++stats_.lines;
+}
+
+// head_ = <prefix><kind>.<name>; tags_ = the `;k=v` suffix of the series.
+void GraphiteEncoder::startSeries(std::string_view kind, const std::string& name,
+                                  const std::vector<std::string>& tags, const std::string& host) {
+  head_.assign(pathPrefix_);
+  head_ += kind;
+  head_ += '.';
+  head_ += name;
+  tags_ = options_.tags == GraphiteTags::Tagged ? tagSuffix(tags, host) : std::string();
+}
+
+// timestamp_ = " <timestamp>\n"
+void GraphiteEncoder::startPoint(std::int64_t timestamp) {
+  char text[24];
+  char* end = std::to_chars(text, text + sizeof text, timestamp).ptr;
+  timestamp_.assign(" ");
+  timestamp_.append(text, static_cast<std::size_t>(end - text));
+  timestamp_ += '\n';
 }
 
 std::size_t GraphiteEncoder::encode(const FlushBatch& slice, std::string& out) {
   const std::uint64_t before = stats_.lines;
-  const bool tagged = options_.tags == GraphiteTags::Tagged;
   const double interval = options_.intervalSeconds > 0 ? options_.intervalSeconds : 10;
   for (const Series& series : slice.series) {
     if (series.kind == MetricKind::HistogramStatistic) continue;
     const std::string name = sanitizeName(series.name);
     if (name.empty()) continue;
-    const std::string tags = tagged ? tagSuffix(series.tags, series.host) : std::string();
+    const std::string_view kind = series.kind == MetricKind::Counter ? "counters"
+                                  : series.kind == MetricKind::Set   ? "sets"
+                                                                     : "gauges";
+    startSeries(kind, name, series.tags, series.host);
     for (const Point& point : series.points) {
+      startPoint(point.timestamp);
       switch (series.kind) {
         case MetricKind::Counter: {
           // A counter point holds the interval's count (Σ value/rate), for Rate and Count series alike.
           const double seconds = series.interval > 0 ? static_cast<double>(series.interval) : interval;
-          line(out, "counters", name, "count", tags, point.value, point.timestamp);
-          line(out, "counters", name, "rate", tags, point.value / seconds, point.timestamp);
+          line(out, head_, "count", point.value);
+          line(out, head_, "rate", point.value / seconds);
           break;
         }
-        case MetricKind::Gauge: line(out, "gauges", name, "", tags, point.value, point.timestamp); break;
-        case MetricKind::Set: line(out, "sets", name, "count", tags, point.value, point.timestamp); break;
+        case MetricKind::Gauge: line(out, head_, "", point.value); break;
+        case MetricKind::Set: line(out, head_, "count", point.value); break;
         case MetricKind::HistogramStatistic: break;
       }
     }
@@ -149,30 +170,30 @@ std::size_t GraphiteEncoder::encode(const FlushBatch& slice, std::string& out) {
   for (const DistributionSeries& series : slice.distributions) {
     const std::string name = sanitizeName(series.name);
     if (name.empty()) continue;
-    const std::string tags = tagged ? tagSuffix(series.tags, series.host) : std::string();
+    startSeries("timers", name, series.tags, series.host);
     for (const DistributionPoint& point : series.points) {
       const TimerStats s = timerStats(point, options_.percentiles);
-      const std::int64_t ts = point.timestamp;
+      startPoint(point.timestamp);
       for (std::size_t i = 0; i < s.percentiles.size(); ++i) {
         const PercentileStats& p = s.percentiles[i];
         if (!p.present) continue;
         const auto& stat = percentileStats_[i];
-        line(out, "timers", name, stat[0], tags, p.count, ts);
-        line(out, "timers", name, stat[1], tags, p.mean, ts);
-        line(out, "timers", name, stat[2], tags, p.bound, ts);
-        line(out, "timers", name, stat[3], tags, p.sum, ts);
-        line(out, "timers", name, stat[4], tags, p.sumSquares, ts);
+        line(out, head_, stat[0], p.count);
+        line(out, head_, stat[1], p.mean);
+        line(out, head_, stat[2], p.bound);
+        line(out, head_, stat[3], p.sum);
+        line(out, head_, stat[4], p.sumSquares);
       }
-      line(out, "timers", name, "count", tags, s.count, ts);
-      line(out, "timers", name, "count_ps", tags, s.count / interval, ts);
+      line(out, head_, "count", s.count);
+      line(out, head_, "count_ps", s.count / interval);
       if (point.count > 0) {
-        line(out, "timers", name, "lower", tags, s.lower, ts);
-        line(out, "timers", name, "upper", tags, s.upper, ts);
-        line(out, "timers", name, "mean", tags, s.mean, ts);
-        line(out, "timers", name, "median", tags, s.median, ts);
-        line(out, "timers", name, "std", tags, s.std, ts);
-        line(out, "timers", name, "sum", tags, s.sum, ts);
-        line(out, "timers", name, "sum_squares", tags, s.sumSquares, ts);
+        line(out, head_, "lower", s.lower);
+        line(out, head_, "upper", s.upper);
+        line(out, head_, "mean", s.mean);
+        line(out, head_, "median", s.median);
+        line(out, head_, "std", s.std);
+        line(out, head_, "sum", s.sum);
+        line(out, head_, "sum_squares", s.sumSquares);
       }
     }
   }

@@ -58,14 +58,17 @@ class GraphiteEncoder {
   const std::string& pathPrefix() const { return pathPrefix_; }
 
  private:
-  void line(std::string& out, std::string_view kind, std::string_view name, std::string_view stat,
-            const std::string& tags, double value, std::int64_t timestamp);
+  void startSeries(std::string_view kind, const std::string& name, const std::vector<std::string>& tags,
+                   const std::string& host);
+  void startPoint(std::int64_t timestamp);
+  void line(std::string& out, std::string_view head, std::string_view stat, double value);
 
   EncoderOptions options_;
   std::string pathPrefix_;
   // Per configured percentile: count_P, mean_P, upper_P (lower_topP), sum_P, sum_squares_P.
   std::vector<std::array<std::string, 5>> percentileStats_;
   EncoderStats stats_;
+  std::string head_, tags_, timestamp_;  // of the series and point being written (reused)
 };
 
 }  // namespace dynostatsd::graphite

@@ -140,7 +140,10 @@ std::size_t GraphiteSink::queuedBytes() const {
 
 void GraphiteSink::submit(const FlushBatch& slice) {
   encoder_.encode(slice, open_);
-  if (open_.size() >= kChunkBytes) sealChunk();
+  if (open_.size() >= kChunkBytes) {
+    sealChunk();
+    pump();  // hand it to the kernel while the flush goes on, so a big flush queues less
+  }
 }
 
 void GraphiteSink::endFlush(std::int64_t) {

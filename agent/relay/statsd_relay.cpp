@@ -44,6 +44,10 @@ int openUpstream(const std::string& entry, std::string& error) {
     if (fd >= 0) break;
     fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
+    // Room for a burst (~700 full datagrams) so a send rarely finds the buffer full; the kernel
+    // holds the memory only while datagrams wait.
+    const int sndbuf = 1 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
       error = "cannot connect a UDP socket to " + entry + ": " + std::strerror(errno);
       ::close(fd);

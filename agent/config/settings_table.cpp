@@ -335,15 +335,17 @@ const std::vector<Setting>& settingsTable() {
          return true;
        },
        [](const Config& c) { return joinList(c.relay.upstreams); }},
-      checkedText(
-          {"statsd_relay_prefix", "DYNOSTATSD_STATSD_RELAY_PREFIX", "",
-           "prepended as `prefix.` to every relayed name (after sharding)", true},
-          [](Config& c) -> std::string& { return c.relay.prefix; },
-          [](const std::string& v) {
-            return v.find_first_of(" \t:|\n") == std::string::npos
-                       ? std::string()
-                       : std::string("must not contain blanks, : or |");
-          }),
+      {{"statsd_relay_prefix", "DYNOSTATSD_STATSD_RELAY_PREFIX", "",
+        "prepended as `prefix.` to every relayed name (after sharding); may be an API key", true},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         c.relay.prefix = trim(v);
+         if (c.relay.prefix.find_first_of(" \t:|\n") == std::string::npos) return true;
+         e = "must not contain blanks, : or |";
+         return false;
+       },
+       [](const Config& c) {
+         return c.relay.prefix.empty() ? std::string() : log::maskSecret(c.relay.prefix);
+       }},
       {{"statsd_relay_tags", "DYNOSTATSD_STATSD_RELAY_TAGS", "",
         "dyno: append dyno:/dynotype: tags to relayed lines; empty = lines unchanged"},
        [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {

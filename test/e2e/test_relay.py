@@ -129,14 +129,19 @@ class RelayTest(unittest.TestCase):
         self.assertTrue(all(upstream.datagrams for upstream in self.upstreams))
 
     def test_prefix_and_dyno_tags_are_applied_after_sharding(self):
-        with self.start(DYNOSTATSD_STATSD_RELAY_PREFIX="hgkey", DYNOSTATSD_STATSD_RELAY_TAGS="dyno") as agent:
+        with self.start(DYNOSTATSD_STATSD_RELAY_PREFIX="hg-secret-0123", DYNOSTATSD_STATSD_RELAY_TAGS="dyno") as agent:
             agent.send("relay.a:1|c\nrelay.b:2|g|#env:prod\nrelay.c:3|ms|@0.5|#env:prod|T1700000000")
             self.assertTrue(wait_for(lambda: sum(len(u.lines()) for u in self.upstreams) >= 3))
-            self.assertFalse(any("hgkey" in line for line in agent.stderr()))  # the prefix is a secret
+            self.assertFalse(any("hg-secret-0123" in line for line in agent.stderr()))  # the prefix is a secret
+        shown = agentlib.run_command(["check-config"], env=dict(ENV, DYNOSTATSD_STATSD_RELAY=self.addresses[0],
+                                                                  DYNOSTATSD_STATSD_RELAY_PREFIX="hg-secret-0123"))
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn("statsd_relay_prefix=***0123", shown.stdout)
+        self.assertNotIn("hg-secret", shown.stdout + shown.stderr)
         got = {line: i for i, u in enumerate(self.upstreams) for line in u.lines()}
-        self.assertEqual(got.get(b"hgkey.relay.a:1|c|#dyno:web.1,dynotype:web"), shard(b"relay.a:1", 3))
-        self.assertEqual(got.get(b"hgkey.relay.b:2|g|#env:prod,dyno:web.1,dynotype:web"), shard(b"relay.b:", 3))
-        self.assertEqual(got.get(b"hgkey.relay.c:3|ms|@0.5|#env:prod,dyno:web.1,dynotype:web|T1700000000"),
+        self.assertEqual(got.get(b"hg-secret-0123.relay.a:1|c|#dyno:web.1,dynotype:web"), shard(b"relay.a:1", 3))
+        self.assertEqual(got.get(b"hg-secret-0123.relay.b:2|g|#env:prod,dyno:web.1,dynotype:web"), shard(b"relay.b:", 3))
+        self.assertEqual(got.get(b"hg-secret-0123.relay.c:3|ms|@0.5|#env:prod,dyno:web.1,dynotype:web|T1700000000"),
                          shard(b"relay.c:", 3))
 
     def test_datagrams_respect_the_configured_size(self):

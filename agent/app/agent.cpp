@@ -105,6 +105,7 @@ bool Agent::openRelay() {
 int Agent::run() {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must surface as EPIPE, not kill the agent
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
+  if (!loop_.ok()) return 1;  // uv_loop_init failed (logged): nothing can run
   if (!openRelay() || !openListeners()) {
     if (relay_) relay_->close();
     loop_.close();

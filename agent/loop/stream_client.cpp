@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "loop/tls_api.h"
+#include "loop/uv_check.h"
 
 namespace dynostatsd {
 
@@ -20,6 +21,7 @@ struct StreamClient::Block {
   bool detached = false;  // the owner called close(): no more callbacks
   int outstanding = 0;    // initialised handles not yet closed + requests not yet completed
   bool tcpInit = false;
+  bool timerInit = false;
   bool finishing = false;  // finish() called: shut down once the writes drained
   std::size_t inFlight = 0;
   std::function<void()> finishDone;
@@ -50,7 +52,7 @@ struct StreamClient::Block {
 
   void closeHandles() {
     uv_cancel(reinterpret_cast<uv_req_t*>(&resolver));  // fails harmlessly unless still queued
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer))) {
+    if (timerInit && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer))) {
       uv_close(reinterpret_cast<uv_handle_t*>(&timer),
                [](uv_handle_t* h) { static_cast<Block*>(h->data)->release(); });
     }
@@ -62,7 +64,7 @@ struct StreamClient::Block {
 
   void opened() {
     state = State::Open;
-    uv_timer_stop(&timer);
+    if (timerInit) uv_timer_stop(&timer);
     if (!detached && callbacks.onOpen) callbacks.onOpen();
   }
 
@@ -200,15 +202,19 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
   b->port = port;
   b->tls = tls;
   b->callbacks = std::move(callbacks);
-  uv_timer_init(loop, &b->timer);
   b->timer.data = b;
   b->tcp.data = b;
   b->resolver.data = b;
   b->connectReq.data = b;
-  ++b->outstanding;
-  uv_timer_start(
-      &b->timer, [](uv_timer_t* t) { static_cast<Block*>(t->data)->fail("connect_timeout"); },
-      connectTimeoutMillis, 0);
+  // Without its timer the attempt has no deadline, but it still ends on any error or close().
+  b->timerInit = uvOk(uv_timer_init(loop, &b->timer), "uv_timer_init");
+  if (b->timerInit) {
+    ++b->outstanding;
+    uvOk(uv_timer_start(
+             &b->timer, [](uv_timer_t* t) { static_cast<Block*>(t->data)->fail("connect_timeout"); },
+             connectTimeoutMillis, 0),
+         "uv_timer_start");
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -233,7 +239,11 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
             break;
           }
         }
-        uv_tcp_init(b->loop, &b->tcp);
+        if (!uvOk(uv_tcp_init(b->loop, &b->tcp), "uv_tcp_init")) {
+          uv_freeaddrinfo(result);
+          b->fail("tcp: cannot create a socket");
+          return b->release();
+        }
         b->tcpInit = true;
         ++b->outstanding;
         b->state = Block::State::Connecting;
@@ -244,7 +254,7 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
               b->fail(std::string("connect: ") + uv_strerror(status));
             } else {
               uv_tcp_nodelay(&b->tcp, 1);
-              uv_read_start(
+              const int reading = uv_read_start(
                   reinterpret_cast<uv_stream_t*>(&b->tcp),
                   [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
                     Block* b = static_cast<Block*>(h->data);
@@ -253,7 +263,9 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
                   [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
                     static_cast<Block*>(s->data)->onRead(nread);
                   });
-              if (b->tls) {
+              if (!uvOk(reading, "uv_read_start")) {
+                b->fail("read: cannot start");
+              } else if (b->tls) {
                 b->startTls();
               } else {
                 b->opened();
@@ -273,7 +285,7 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
       b->host.c_str(), service.c_str(), &hints);
   if (rc == 0) {
     ++b->outstanding;
-  } else {
+  } else if (b->timerInit) {
     // Reported from the loop, as every other failure, never from inside the constructor.
     uv_timer_start(
         &b->timer, [](uv_timer_t* t) { static_cast<Block*>(t->data)->fail("resolve: cannot start"); }, 0, 0);

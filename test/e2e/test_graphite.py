@@ -181,6 +181,47 @@ class GraphiteCarbonTest(unittest.TestCase):
         self.assertEqual(agent.stop(), 0)
 
 
+DROPPED = "dynostatsd.sink.dropped.graphite.buffer_full"  # l2met spells the tags into the name
+
+
+class GraphiteStalledTest(unittest.TestCase):
+    """A carbon that accepts the connection and never reads: ingest and the other sinks go on, the
+    queue stays within its byte bound (oldest dropped, counted), and shutdown ends at the deadline."""
+
+    def test_a_stalled_carbon_never_blocks_ingest(self):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        conns = []
+        threading.Thread(target=lambda: conns.append(listener.accept()[0]), daemon=True).start()
+        env = dict(ENV, DYNOSTATSD_GRAPHITE_URL="tcp://127.0.0.1:%d" % listener.getsockname()[1],
+                   DYNOSTATSD_GRAPHITE_BUFFER="65536", DYNOSTATSD_LOG_METRICS="true",
+                   DYNOSTATSD_SELF_METRICS="true", DYNOSTATSD_SHUTDOWN_DEADLINE="1")
+        try:
+            with agentlib.Agent(env=env) as agent:
+                sent = 0
+                deadline = time.monotonic() + 4
+                while time.monotonic() < deadline:  # ~4 s of 2000 contexts: far more than the socket takes
+                    for start in range(0, 2000, 50):
+                        agent.send("\n".join("s.ctx.%d:1|c|#k:%d" % (i, i) for i in range(start, start + 50)))
+                    sent += 1
+                    time.sleep(0.05)
+                agent.wait_until(lambda: agent.total(DROPPED) > 0, 10)
+                agent.signal()
+                started = time.monotonic()
+                self.assertEqual(agent.wait(15), 0)
+                self.assertLess(time.monotonic() - started, 1 + 0.3 + 2 + 1.5)  # grace + deadline + close
+            # every sample was aggregated locally (l2met) despite the stalled Graphite connection
+            self.assertEqual(agent.total("s.ctx.7", "k:7"), sent)
+            self.assertGreater(agent.total(DROPPED), 0)
+            # no flush waited for the stalled socket
+            self.assertLess(max(agent.samples("dynostatsd.flush.duration_ms")), 500)
+        finally:
+            for conn in conns:
+                conn.close()
+            listener.close()
+
+
 class GraphiteConfigTest(unittest.TestCase):
     def test_hosted_graphite_key_alone_turns_the_sink_on_with_its_tls_endpoint(self):
         key = "abcd1234-secret-key"

@@ -247,6 +247,13 @@ void GraphiteSink::finishDrain() {
 void GraphiteSink::completeDrain() {
   if (!drainDone_) return;
   if (deadlineTimer_) deadlineTimer_->stop();
+  if (const std::size_t stuck = client_ ? client_->inFlightBytes() : 0; stuck > 0) {
+    // Carbon stopped reading: what the kernel did not take by the deadline is lost.
+    stats_.bytesLostInFlight += stuck;
+    log::write(log::Level::Warn, "graphite",
+               "reason=shutdown_deadline bytes_unsent=" + std::to_string(stuck) +
+                   " endpoint=" + log::quote(describe()));
+  }
   if (client_) client_->close();
   client_.reset();
   connected_ = false;

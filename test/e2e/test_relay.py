@@ -80,10 +80,11 @@ class RelayTest(unittest.TestCase):
         for upstream in self.upstreams:
             upstream.close()
 
-    def start(self, **extra):
+    def agent(self, **extra):
+        """An agent relaying to the three upstreams; `with` starts and stops it."""
         env = dict(ENV, DYNOSTATSD_STATSD_RELAY=",".join(self.addresses))
         env.update(extra)
-        return agentlib.Agent(env=env).start()
+        return agentlib.Agent(env=env)
 
     def test_every_line_reaches_its_crc32_upstream_byte_for_byte_once(self):
         lines = []
@@ -101,7 +102,7 @@ class RelayTest(unittest.TestCase):
                 lines.append(("relay.caf\u00e9.%d:1|d|#k:v" % i).encode())
         events = [b"_e{5,4}:title|text|#env:prod", b"_sc|db.up|0|#env:prod"]
         rejected = [b"relay.broken", b"relay.badtype:1|zz", b":1|c"]
-        with self.start() as agent:
+        with self.agent() as agent:
             stream = lines[:1500] + events + rejected + lines[1500:]
             for start in range(0, len(stream), 20):  # packed datagrams of 20 lines, CRLF in some
                 sep = b"\r\n" if start % 40 == 0 else b"\n"
@@ -129,7 +130,7 @@ class RelayTest(unittest.TestCase):
         self.assertTrue(all(upstream.datagrams for upstream in self.upstreams))
 
     def test_prefix_and_dyno_tags_are_applied_after_sharding(self):
-        with self.start(DYNOSTATSD_STATSD_RELAY_PREFIX="hg-secret-0123", DYNOSTATSD_STATSD_RELAY_TAGS="dyno") as agent:
+        with self.agent(DYNOSTATSD_STATSD_RELAY_PREFIX="hg-secret-0123", DYNOSTATSD_STATSD_RELAY_TAGS="dyno") as agent:
             agent.send("relay.a:1|c\nrelay.b:2|g|#env:prod\nrelay.c:3|ms|@0.5|#env:prod|T1700000000")
             self.assertTrue(wait_for(lambda: sum(len(u.lines()) for u in self.upstreams) >= 3))
             self.assertFalse(any("hg-secret-0123" in line for line in agent.stderr()))  # the prefix is a secret
@@ -145,7 +146,7 @@ class RelayTest(unittest.TestCase):
                          shard(b"relay.c:", 3))
 
     def test_datagrams_respect_the_configured_size(self):
-        with self.start(DYNOSTATSD_STATSD_RELAY_MAX_DATAGRAM="200") as agent:
+        with self.agent(DYNOSTATSD_STATSD_RELAY_MAX_DATAGRAM="200") as agent:
             lines = [b"relay.size.%04d:%d|c" % (i, i) for i in range(400)]
             for start in range(0, len(lines), 40):
                 agent.send(b"\n".join(lines[start:start + 40]))
@@ -156,7 +157,7 @@ class RelayTest(unittest.TestCase):
         self.assertEqual(sorted(line for u in self.upstreams for line in u.lines()), sorted(lines))
 
     def test_lines_received_during_the_shutdown_grace_are_relayed(self):
-        agent = self.start(DYNOSTATSD_SHUTDOWN_GRACE="0.5")
+        agent = self.agent(DYNOSTATSD_SHUTDOWN_GRACE="0.5").start()
         agent.signal()
         time.sleep(0.1)
         agent.send("relay.late:1|c")

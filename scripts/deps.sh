@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev clang-format clang-tidy shellcheck shfmt
   python3 python3-jsonschema netcat-openbsd curl zstd
   python3-statsd python3-aiodogstatsd ruby-statsd ruby
+  graphite-carbon python3-whisper openssl
   debootstrap util-linux iproute2 procps
 )
 

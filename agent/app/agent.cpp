@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "app/flush_schedule.h"
+#include "relay/statsd_relay.h"
 #include "sink/registry.h"
 #include "telemetry/output_channel.h"
 
@@ -99,13 +100,27 @@ bool Agent::openListeners() {
   return true;
 }
 
+bool Agent::openRelay() {
+  if (config_.relay.upstreams.empty()) return true;
+  std::string error;
+  relay_ = StatsdRelay::open(loop_.get(), config_.relay, config_.enrich.dyno, error);
+  if (!relay_) {
+    log::write(log::Level::Error, "config",
+               "setting=statsd_relay var=DYNOSTATSD_STATSD_RELAY error=" + log::quote(error));
+    return false;
+  }
+  ingestor_.setTee(relay_.get());
+  return true;
+}
+
 int Agent::run() {
   ::signal(SIGPIPE, SIG_IGN);          // a closed stdout must surface as EPIPE, not kill the agent
   standardOutput().makeNonBlocking();  // a stuck reader drops lines instead of stalling the loop
   standardError().makeNonBlocking();
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
   if (!loop_.ok()) return 1;  // uv_loop_init failed (logged): nothing can run
-  if (!openListeners()) {
+  if (!openRelay() || !openListeners()) {
+    if (relay_) relay_->close();
     loop_.close();
     return 1;
   }
@@ -136,6 +151,7 @@ int Agent::run() {
   if (unix_) ready += " socket=" + log::quote(config_.ingest.socketPath);
   ready += " flush_interval=" + std::to_string(config_.aggregate.flushIntervalSeconds) + "s output=" + output;
   if (logMetricsForced_) ready += " api_key=none";
+  if (relay_) ready += " statsd_relay=" + log::quote(relay_->describe());
   if (udp_) ready += " rcvbuf=" + std::to_string(udp_->effectiveRcvbuf());
   ready += " buffer_size=" + std::to_string(config_.ingest.bufferSize) +
            " version=" DYNOSTATSD_VERSION " startup_ms=" + millisText(startupMillis);
@@ -204,6 +220,7 @@ void Agent::onGraceOver() {
     listener->drain();
     listener->close();
   }
+  if (relay_) relay_->close();  // sends the last lines the listeners just drained
   flushTimer_->close();
   graceTimer_->close();
   outputTimer_->close();
@@ -276,6 +293,7 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
     const std::string tag = "sink:" + std::string(sink->name());
     for (std::size_t i = first; i < out.size(); ++i) out[i].tags.insert(out[i].tags.begin(), tag);
   }
+  if (relay_) relay_->collectSelfMetrics(out);
 }
 
 void Agent::flush(bool flushAll) {

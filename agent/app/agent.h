@@ -34,6 +34,8 @@
 
 namespace dynostatsd {
 
+class StatsdRelay;
+
 class Agent {
  public:
   // `startedAtNanos`: uv_hrtime() at process start, for the startup_ms figure in the ready line.
@@ -50,6 +52,7 @@ class Agent {
   enum class Phase : std::uint8_t { Running, Grace, Draining, Stopped };
 
   bool openListeners();
+  bool openRelay();
   void scheduleFlush();
   void onFlushTimer();
   void onSignal(int signum);
@@ -79,6 +82,7 @@ class Agent {
   std::string source_;  // the dyno, else the host, else "dynostatsd" (l2met's source=)
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::size_t sinksDraining_ = 0;
+  std::unique_ptr<StatsdRelay> relay_;  // the ingest tee (DYNOSTATSD_STATSD_RELAY)
   std::unique_ptr<DatagramListener> udp_;
   std::unique_ptr<DatagramListener> unix_;
   std::unique_ptr<Timer> flushTimer_;

@@ -84,6 +84,7 @@ int checkConfig(const LoadedConfig& loaded) {
   // The outputs this configuration turns on, where each sends (never a secret).
   for (const ActiveSink& sink : describeSinks(loaded.config))
     out += "sink=" + sink.name + " target=" + log::quote(sink.description) + "\n";
+  for (const auto& upstream : loaded.config.relay.upstreams) out += "statsd_relay=" + upstream + "\n";
   out += "valid=true\n";
   std::cout << secrets::mask(out) << std::flush;
   return 0;

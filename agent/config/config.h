@@ -60,15 +60,27 @@ struct ForwardConfig {
 
 // One struct per output and source beyond Datadog, each filled by its own block of the settings
 // table (config/settings_table.cpp) and read by its own folder under agent/sink/ or agent/.
-struct OtlpConfig {      // OTEL_* (agent/sink/otlp/)
+struct OtlpConfig {  // OTEL_* (agent/sink/otlp/)
 };
-struct GraphiteConfig {  // DYNOSTATSD_GRAPHITE_* (agent/sink/graphite/)
+enum class GraphiteTags : std::uint8_t { Tagged, Path };
+
+struct GraphiteConfig {          // DYNOSTATSD_GRAPHITE_* (agent/sink/graphite/)
+  std::string url;               // DYNOSTATSD_GRAPHITE_URL: tcp://host:port or tls://host:port; "" = off
+  std::string prefix = "stats";  // DYNOSTATSD_GRAPHITE_PREFIX: replaces Etsy's leading `stats`
+  std::vector<double> percentiles{90};       // DYNOSTATSD_GRAPHITE_PERCENTILES: Etsy percentThreshold
+  GraphiteTags tags = GraphiteTags::Tagged;  // DYNOSTATSD_GRAPHITE_TAGS=tagged|path
+  std::string hostedGraphiteApiKey;  // HOSTEDGRAPHITE_APIKEY (secret: never logged); alone turns the sink on
+  std::size_t bufferBytes = 8 * 1024 * 1024;  // DYNOSTATSD_GRAPHITE_BUFFER: unsent lines, oldest dropped
 };
-struct RelayConfig {     // DYNOSTATSD_STATSD_RELAY* (the ingest tee)
+struct RelayConfig {                   // DYNOSTATSD_STATSD_RELAY* (agent/relay/, the ingest tee)
+  std::vector<std::string> upstreams;  // DYNOSTATSD_STATSD_RELAY: host:port[,host:port...] (UDP)
+  std::string prefix;                  // DYNOSTATSD_STATSD_RELAY_PREFIX: prepended as `prefix.`
+  bool dynoTags = false;               // DYNOSTATSD_STATSD_RELAY_TAGS=dyno
+  std::size_t maxDatagram = 1432;      // DYNOSTATSD_STATSD_RELAY_MAX_DATAGRAM, bytes
 };
 struct DynoMetricsConfig {  // DYNOSTATSD_DYNO_METRICS, DYNOSTATSD_MEMORY_WARN_PCT (agent/dyno/)
 };
-struct DrainConfig {     // DYNOSTATSD_DRAIN_* (agent/drain/)
+struct DrainConfig {  // DYNOSTATSD_DRAIN_* (agent/drain/)
 };
 
 struct Config {

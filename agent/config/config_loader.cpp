@@ -237,7 +237,9 @@ bool loadConfig(const ConfigInputs& inputs, LoadedConfig& out, ConfigError& erro
         "setting=shutdown_grace reason=\"shutdown_grace + shutdown_deadline exceed 28 s; Heroku "
         "sends SIGKILL 30 s after SIGTERM\"");
   }
-  if (out.config.forward.apiKey.empty() && !out.config.logMetrics) {
+  // The embedded default: with no output configured (no Datadog key, no Graphite), print l2met lines.
+  const bool graphite = !out.config.graphite.url.empty() || !out.config.graphite.hostedGraphiteApiKey.empty();
+  if (out.config.forward.apiKey.empty() && !graphite && !out.config.logMetrics) {
     out.config.logMetrics = true;
     out.logMetricsForced = true;
   }

@@ -127,6 +127,84 @@ std::vector<std::string> parseAggregates(std::string_view text, std::vector<std:
   return out;
 }
 
+bool parseHostPort(std::string_view text, int defaultPort, std::string& host, int& port, std::string& error) {
+  const std::string value = trim(text);
+  std::string_view rest = value;
+  std::string_view portText;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) {
+      error = "an IPv6 literal needs a closing ]";
+      return false;
+    }
+    host = std::string(rest.substr(1, close - 1));
+    rest.remove_prefix(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        error = "expected :port after ]";
+        return false;
+      }
+      portText = rest.substr(1);
+    }
+  } else {
+    const auto colon = rest.rfind(':');
+    if (colon != std::string_view::npos && rest.find(':') != colon) {
+      error = "write an IPv6 address in brackets, e.g. [::1]:8125";
+      return false;
+    }
+    host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) portText = rest.substr(colon + 1);
+  }
+  if (host.empty() || host.find_first_of(" \t/,") != std::string::npos) {
+    error = "expected host:port";
+    return false;
+  }
+  if (portText.empty()) {
+    if (defaultPort <= 0 || rest.ends_with(':')) {
+      error = "expected host:port";
+      return false;
+    }
+    port = defaultPort;
+    return true;
+  }
+  std::int64_t number = 0;
+  if (!parseInt(portText, 1, 65535, number, error)) {
+    error = "port " + error;
+    return false;
+  }
+  port = static_cast<int>(number);
+  return true;
+}
+
+bool parseGraphiteUrl(std::string_view text, GraphiteEndpoint& out, std::string& error) {
+  const std::string value = trim(text);
+  std::string_view rest = value;
+  if (rest.starts_with("tcp://")) {
+    out.tls = false;
+  } else if (rest.starts_with("tls://")) {
+    out.tls = true;
+  } else {
+    error = "must be tcp://host:port or tls://host:port";
+    return false;
+  }
+  rest.remove_prefix(6);
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  return parseHostPort(rest, 2003, out.host, out.port, error);
+}
+
+bool parseGraphitePercentiles(std::string_view text, std::vector<double>& out, std::string& error) {
+  out.clear();
+  for (const std::string& entry : splitList(text)) {
+    double p = 0;
+    if (!parseDouble(entry, -100, 100, p, error) || p == 0) {
+      error = "\"" + entry + "\" is not a percentile in [-100, 100] other than 0";
+      return false;
+    }
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  }
+  return true;
+}
+
 }  // namespace dynostatsd::config
 
 namespace dynostatsd::config {

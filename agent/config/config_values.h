@@ -46,5 +46,20 @@ std::string showInvalid(std::string_view value);
 // A message when `text` holds a control character (CR/LF would inject HTTP headers) or a blank;
 // empty when it holds none.
 std::string controlCharacterError(std::string_view text, bool blanksAllowed);
+// `host:port`, `[v6 literal]:port` or, when defaultPort > 0, a bare `host` / `[v6]`. The host is
+// returned without brackets; the port must be 1..65535.
+bool parseHostPort(std::string_view text, int defaultPort, std::string& host, int& port, std::string& error);
+
+// DYNOSTATSD_GRAPHITE_URL: `tcp://host:port` (default port 2003) or `tls://host:port`.
+struct GraphiteEndpoint {
+  bool tls = false;
+  std::string host;
+  int port = 2003;
+};
+bool parseGraphiteUrl(std::string_view text, GraphiteEndpoint& out, std::string& error);
+
+// DYNOSTATSD_GRAPHITE_PERCENTILES: "90 99.9" -> 90 99.9; each in [-100, 100] without 0 (a negative
+// P selects the top values, as Etsy statsd's percentThreshold). Duplicates are removed.
+bool parseGraphitePercentiles(std::string_view text, std::vector<double>& out, std::string& error);
 
 }  // namespace dynostatsd::config

@@ -304,7 +304,102 @@ const std::vector<Setting>& settingsTable() {
               [](Config& c) -> bool& { return c.forward.validateApiKey; }),
       // --- otlp
       // --- graphite
+      checkedText(
+          {"graphite_url", "DYNOSTATSD_GRAPHITE_URL", "--graphite-url",
+           "carbon plaintext endpoint: tcp://host:2003 or tls://host:port; empty = off"},
+          [](Config& c) -> std::string& { return c.graphite.url; },
+          [](const std::string& v) {
+            GraphiteEndpoint endpoint;
+            std::string e;
+            return v.empty() || parseGraphiteUrl(v, endpoint, e) ? std::string() : e;
+          }),
+      checkedText(
+          {"graphite_prefix", "DYNOSTATSD_GRAPHITE_PREFIX", "",
+           "replaces the leading `stats` of every Graphite path (may be empty)"},
+          [](Config& c) -> std::string& { return c.graphite.prefix; },
+          [](const std::string& v) {
+            return v.find_first_of(" \t;") == std::string::npos ? std::string()
+                                                                : std::string("must not contain blanks or ;");
+          }),
+      {{"graphite_percentiles", "DYNOSTATSD_GRAPHITE_PERCENTILES", "",
+        "timer percentiles as Etsy statsd's percentThreshold, e.g. \"90 99.9\""},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         return parseGraphitePercentiles(v, c.graphite.percentiles, e);
+       },
+       [](const Config& c) {
+         std::string out;
+         for (double p : c.graphite.percentiles) out += (out.empty() ? "" : ",") + showNumber(p);
+         return out;
+       }},
+      choice<GraphiteTags>(
+          {"graphite_tags", "DYNOSTATSD_GRAPHITE_TAGS", "",
+           "tagged (Graphite 1.1 `path;k=v`) or path (only the dyno, in the path)"},
+          [](Config& c) -> GraphiteTags& { return c.graphite.tags; },
+          {{"tagged", GraphiteTags::Tagged}, {"path", GraphiteTags::Path}}, "must be tagged or path"),
+      {{"hostedgraphite_apikey", "HOSTEDGRAPHITE_APIKEY", "",
+        "Hosted Graphite add-on key: sends to its TLS endpoint with the key as path prefix", true},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         c.graphite.hostedGraphiteApiKey = trim(v);
+         if (c.graphite.hostedGraphiteApiKey.find_first_of(" \t;.") == std::string::npos) return true;
+         e = "must not contain blanks, dots or ;";
+         return false;
+       },
+       [](const Config& c) {
+         return c.graphite.hostedGraphiteApiKey.empty() ? std::string()
+                                                        : log::maskSecret(c.graphite.hostedGraphiteApiKey);
+       }},
+      integer<std::size_t>(
+          {"graphite_buffer", "DYNOSTATSD_GRAPHITE_BUFFER", "",
+           "unsent Graphite lines bound in bytes; the oldest are dropped beyond it"},
+          [](Config& c) -> std::size_t& { return c.graphite.bufferBytes; }, 4096, std::int64_t{1} << 32),
       // --- statsd relay
+      {{"statsd_relay", "DYNOSTATSD_STATSD_RELAY", "--statsd-relay",
+        "also forward every accepted line to host:port[,host:port...] (UDP), sharded by CRC32 of the name"},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         c.relay.upstreams.clear();
+         for (const std::string& entry : splitList(v)) {
+           std::string host;
+           int port = 0;
+           if (!parseHostPort(entry, 0, host, port, e)) {
+             e = "\"" + entry + "\": " + e;
+             return false;
+           }
+           c.relay.upstreams.push_back(entry);
+         }
+         return true;
+       },
+       [](const Config& c) { return joinList(c.relay.upstreams); }},
+      {{"statsd_relay_prefix", "DYNOSTATSD_STATSD_RELAY_PREFIX", "",
+        "prepended as `prefix.` to every relayed name (after sharding); may be an API key", true},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         c.relay.prefix = trim(v);
+         if (c.relay.prefix.find_first_of(" \t:|\n") == std::string::npos) return true;
+         e = "must not contain blanks, : or |";
+         return false;
+       },
+       [](const Config& c) {
+         return c.relay.prefix.empty() ? std::string() : log::maskSecret(c.relay.prefix);
+       }},
+      {{"statsd_relay_tags", "DYNOSTATSD_STATSD_RELAY_TAGS", "",
+        "dyno: append dyno:/dynotype: tags to relayed lines; empty = lines unchanged"},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         const std::string value = trim(v);
+         if (value.empty() || value == "none") {
+           c.relay.dynoTags = false;
+           return true;
+         }
+         if (value == "dyno") {
+           c.relay.dynoTags = true;
+           return true;
+         }
+         e = "must be dyno or empty";
+         return false;
+       },
+       [](const Config& c) { return std::string(c.relay.dynoTags ? "dyno" : ""); }},
+      integer<std::size_t>(
+          {"statsd_relay_max_datagram", "DYNOSTATSD_STATSD_RELAY_MAX_DATAGRAM", "",
+           "relayed lines are packed into datagrams of at most this many bytes"},
+          [](Config& c) -> std::size_t& { return c.relay.maxDatagram; }, 64, 65507),
       // --- dyno metrics
       // --- drain
       // --- agent

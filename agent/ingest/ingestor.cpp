@@ -56,6 +56,7 @@ void Ingestor::handleMessage(std::string_view message, std::int64_t nowSeconds) 
     case MessageKind::Metric: {
       ParseError error = parseMetric(message, sample_);
       if (error != ParseError::None) return rejected(kind, error, message);
+      if (tee_ != nullptr) tee_->onAccepted(message, kind);
       enricher_.enrich(sample_);
       consumer_.add(sample_, nowSeconds);
       return;
@@ -64,6 +65,7 @@ void Ingestor::handleMessage(std::string_view message, std::int64_t nowSeconds) 
       Event event;
       ParseError error = parseEvent(message, event);
       if (error != ParseError::None) return rejected(kind, error, message);
+      if (tee_ != nullptr) tee_->onAccepted(message, kind);
       enricher_.enrich(event, nowSeconds);
       if (!reserve(eventBytes(event))) {
         ++stats_.eventsDropped;
@@ -76,6 +78,7 @@ void Ingestor::handleMessage(std::string_view message, std::int64_t nowSeconds) 
       ServiceCheck check;
       ParseError error = parseServiceCheck(message, check);
       if (error != ParseError::None) return rejected(kind, error, message);
+      if (tee_ != nullptr) tee_->onAccepted(message, kind);
       enricher_.enrich(check, nowSeconds);
       if (!reserve(checkBytes(check))) {
         ++stats_.checksDropped;

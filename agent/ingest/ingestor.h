@@ -34,6 +34,14 @@ class MetricConsumer {
   virtual void add(const MetricSample& sample, std::int64_t nowSeconds) = 0;
 };
 
+// Sees every accepted message verbatim, before it is enriched (the StatsD relay: agent/relay/).
+// `message` is valid only during the call.
+class MessageTee {
+ public:
+  virtual ~MessageTee() = default;
+  virtual void onAccepted(std::string_view message, MessageKind kind) = 0;
+};
+
 struct IngestLimits {
   std::size_t maxQueuedBytes = 1024 * 1024;  // events + service checks waiting for the next flush
   std::size_t logSampleBytes = 120;          // how much of a bad message a log line shows
@@ -62,6 +70,9 @@ class Ingestor final : public DatagramSink {
   // Moves the queued events and service checks into `batch` (empties the queue).
   void takeQueued(FlushBatch& batch);
 
+  // Optional; must outlive the Ingestor (or be reset to nullptr first).
+  void setTee(MessageTee* tee) { tee_ = tee; }
+
   const IngestStats& stats() const { return stats_; }
   // Running totals as dynostatsd.* self-metrics (names without the prefix).
   void collectSelfMetrics(std::vector<SelfMetric>& out) const;
@@ -73,6 +84,7 @@ class Ingestor final : public DatagramSink {
 
   const Enricher& enricher_;
   MetricConsumer& consumer_;
+  MessageTee* tee_ = nullptr;
   const Clock& clock_;
   IngestLimits limits_;
   IngestStats stats_;

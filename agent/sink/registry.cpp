@@ -1,6 +1,7 @@
 #include "sink/registry.h"
 
 #include "sink/datadog/datadog_sink.h"
+#include "sink/graphite/graphite_sink.h"
 #include "sink/l2met/l2met_sink.h"
 
 namespace dynostatsd {
@@ -10,6 +11,7 @@ const std::vector<SinkRegistration>& sinkRegistry() {
   static const std::vector<SinkRegistration> registry = {
       {"datadog", &datadog::describeConfig, &datadog::makeSink},
       {"l2met", &l2met::describeConfig, &l2met::makeSink},
+      {"graphite", &graphite::describeConfig, &graphite::makeSink},
   };
   return registry;
 }

@@ -261,3 +261,48 @@ TEST_CASE("every setting has a key, an env var and help text") {
   }
   CHECK(allSettings().size() >= 30);
 }
+
+TEST_CASE("Graphite and relay settings: addresses, URLs and percentiles are checked at load") {
+  std::string host, error;
+  int port = 0;
+  CHECK(config::parseHostPort("10.0.0.5:8125", 0, host, port, error));
+  CHECK((host == "10.0.0.5" && port == 8125));
+  CHECK(config::parseHostPort("[::1]:9", 0, host, port, error));
+  CHECK((host == "::1" && port == 9));
+  CHECK(config::parseHostPort("carbon", 2003, host, port, error));
+  CHECK((host == "carbon" && port == 2003));
+  CHECK_FALSE(config::parseHostPort("carbon", 0, host, port, error));
+  CHECK_FALSE(config::parseHostPort("::1:8125", 0, host, port, error));
+  CHECK(error == "write an IPv6 address in brackets, e.g. [::1]:8125");
+  CHECK_FALSE(config::parseHostPort("h:0", 0, host, port, error));
+  CHECK_FALSE(config::parseHostPort("h:", 8125, host, port, error));
+  CHECK_FALSE(config::parseHostPort("[::1", 0, host, port, error));
+
+  config::GraphiteEndpoint endpoint;
+  CHECK(config::parseGraphiteUrl("tls://graphite.example.com:20030", endpoint, error));
+  CHECK((endpoint.tls && endpoint.host == "graphite.example.com" && endpoint.port == 20030));
+  CHECK(config::parseGraphiteUrl("tcp://127.0.0.1", endpoint, error));
+  CHECK((!endpoint.tls && endpoint.port == 2003));
+  CHECK_FALSE(config::parseGraphiteUrl("http://x:2003", endpoint, error));
+
+  std::vector<double> percentiles;
+  CHECK(config::parseGraphitePercentiles("90 99.9,-10 90", percentiles, error));
+  CHECK(percentiles == std::vector<double>{90, 99.9, -10});
+  CHECK_FALSE(config::parseGraphitePercentiles("0", percentiles, error));
+  CHECK_FALSE(config::parseGraphitePercentiles("101", percentiles, error));
+
+  Fixture f;
+  f.env["DYNOSTATSD_STATSD_RELAY"] = "127.0.0.1:8125, [::1]:8126";
+  f.env["DYNOSTATSD_STATSD_RELAY_TAGS"] = "dyno";
+  f.env["HOSTEDGRAPHITE_APIKEY"] = "secret-key-1234";
+  LoadedConfig loaded;
+  ConfigError failure;
+  REQUIRE(loadConfig(f.inputs, loaded, failure));
+  CHECK(loaded.config.relay.upstreams == std::vector<std::string>{"127.0.0.1:8125", "[::1]:8126"});
+  CHECK(loaded.config.relay.dynoTags);
+  CHECK(loaded.config.graphite.hostedGraphiteApiKey == "secret-key-1234");
+  CHECK(showSetting(loaded.config, "hostedgraphite_apikey").find("secret-key") == std::string::npos);
+  f.env["DYNOSTATSD_STATSD_RELAY"] = "127.0.0.1";
+  CHECK_FALSE(loadConfig(f.inputs, loaded, failure));
+  CHECK(failure.setting == "statsd_relay");
+}

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "app/flush_schedule.h"
+#include "dyno/dyno_metrics.h"
 #include "forward/forwarder.h"
 
 namespace dynostatsd {
@@ -54,6 +55,11 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
   }
   if (!config_.forward.apiKey.empty()) {
     forwarder_ = std::make_unique<forward::Forwarder>(loop_.get(), config_.forward, clock_);
+  }
+  if (config_.dynoMetrics.enabled) {
+    dyno_ = std::make_unique<dyno::DynoMetrics>(config_.dynoMetrics, dyno::locateCgroup("/"), enricher_.staticTags(),
+                                                enricher_.defaultHost(), config_.enrich.dyno,
+                                                config_.aggregate.flushIntervalSeconds, uv_hrtime());
   }
 }
 
@@ -198,6 +204,7 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
   out.push_back({"memory.rss_bytes", {}, residentBytes(), false});
   if (report_) out.push_back({"report.write_errors", {}, static_cast<double>(report_->writeErrors()), true});
   if (forwarder_) forwarder_->collectSelfMetrics(out);
+  if (dyno_) dyno_->collectSelfMetrics(out);
 }
 
 void Agent::flush(bool flushAll) {
@@ -217,11 +224,12 @@ void Agent::flush(bool flushAll) {
   };
   while (!aggregator_.flushSome(batch, flushAll, kFlushSliceItems)) emit();
   ingestor_.takeQueued(batch);
+  const std::int64_t interval = config_.aggregate.flushIntervalSeconds;
+  const std::int64_t now = clock_.nowSeconds();
+  // Stamp self-metrics and dyno metrics with the bucket just closed (the open one at shutdown).
+  const std::int64_t timestamp = now - now % interval - (flushAll ? 0 : interval);
+  if (dyno_) dyno_->collect(timestamp, now, uv_hrtime(), batch);
   if (config_.selfMetrics) {
-    const std::int64_t interval = config_.aggregate.flushIntervalSeconds;
-    const std::int64_t now = clock_.nowSeconds();
-    // Stamp self-metrics with the bucket just closed (the open one at shutdown).
-    std::int64_t timestamp = now - now % interval - (flushAll ? 0 : interval);
     std::vector<SelfMetric> figures;
     collectSelfMetrics(figures);
     selfMetrics_.report(figures, timestamp, batch.series);

@@ -34,6 +34,9 @@ namespace dynostatsd {
 namespace forward {
 class Forwarder;
 }
+namespace dyno {
+class DynoMetrics;
+}
 
 class Agent {
  public:
@@ -72,6 +75,7 @@ class Agent {
   SelfMetricsReporter selfMetrics_;
   std::unique_ptr<L2metReport> report_;
   std::unique_ptr<forward::Forwarder> forwarder_;
+  std::unique_ptr<dyno::DynoMetrics> dyno_;  // heroku.dyno.* each flush; null when turned off
   std::unique_ptr<DatagramListener> udp_;
   std::unique_ptr<DatagramListener> unix_;
   std::unique_ptr<Timer> flushTimer_;

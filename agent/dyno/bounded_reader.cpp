@@ -42,6 +42,9 @@ ReadStatus BoundedReader::readFd(int fd, std::string_view& out) {
     }
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
+    // A short read is the end: seq_file (every cgroup and /proc/<pid> file) fills the buffer until
+    // its text ends, and so does a regular file. Saves the second pread that would return 0.
+    if (used < buffer_.size()) break;
   }
   out = std::string_view(buffer_.data(), status == ReadStatus::Ok || status == ReadStatus::TooLarge ? used : 0);
   return status;

@@ -1,5 +1,7 @@
 #include "dyno/dyno_metrics.h"
 
+#include <time.h>
+
 #include <cstdio>
 
 #include "telemetry/log.h"
@@ -14,6 +16,12 @@ std::string fixed1(double value) {
 }
 
 std::string megabytes(double bytes) { return fixed1(bytes / (1024 * 1024)) + " MB"; }
+
+double threadCpuMicros() {
+  timespec now{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+}
 
 }  // namespace
 
@@ -46,6 +54,7 @@ Series DynoMetrics::makeSeries(std::string_view name, std::string_view unit, boo
 
 void DynoMetrics::collect(std::int64_t bucketTimestamp, std::int64_t nowSeconds, std::uint64_t monotonicNanos,
                           FlushBatch& batch) {
+  const double started = threadCpuMicros();
   sampler_.sample(monotonicNanos, snapshot_);
   for (std::size_t i = 0; i < kFigureCount; ++i) {
     const auto figure = static_cast<Figure>(i);
@@ -66,6 +75,11 @@ void DynoMetrics::collect(std::int64_t bucketTimestamp, std::int64_t nowSeconds,
     batch.series.push_back(std::move(series));
   }
   warnIfNearQuota(nowSeconds, batch);
+  lastCollectMicros_ = threadCpuMicros() - started;
+}
+
+void DynoMetrics::collectSelfMetrics(std::vector<SelfMetric>& out) const {
+  out.push_back({"dyno.collect_us", {}, lastCollectMicros_, false});
 }
 
 void DynoMetrics::warnIfNearQuota(std::int64_t nowSeconds, FlushBatch& batch) {

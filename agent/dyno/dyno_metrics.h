@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "dyno/dyno_sampler.h"
 #include "dyno/memory_warning.h"
+#include "model/self_metric.h"
 #include "model/series.h"
 
 namespace dynostatsd::dyno {
@@ -25,6 +26,10 @@ class DynoMetrics {
 
   void collect(std::int64_t bucketTimestamp, std::int64_t nowSeconds, std::uint64_t monotonicNanos,
                FlushBatch& batch);
+
+  // dynostatsd.dyno.collect_us: CPU time of the last collect() (sampling and series), microseconds.
+  void collectSelfMetrics(std::vector<SelfMetric>& out) const;
+  double lastCollectMicros() const { return lastCollectMicros_; }
 
   const DynoSnapshot& lastSnapshot() const { return snapshot_; }
   const DynoSampler& sampler() const { return sampler_; }
@@ -42,6 +47,7 @@ class DynoMetrics {
   int intervalSeconds_;
   DynoSnapshot snapshot_;
   std::optional<double> lastOomKills_;
+  double lastCollectMicros_ = 0;
 };
 
 }  // namespace dynostatsd::dyno

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <tuple>
 
 #include "dyno/cgroup_text.h"
 #include "telemetry/log.h"
@@ -30,7 +31,7 @@ ProcessTable::ProcessTable(std::string procDir, std::string procsFile, std::size
 }
 
 ProcessTable::~ProcessTable() {
-  open_.clear();
+  processes_.clear();
   if (scan_ != nullptr) ::closedir(scan_);
   if (procFd_ >= 0) ::close(procFd_);
 }
@@ -92,19 +93,14 @@ bool ProcessTable::listFromProcDir(bool& truncated) {
   return true;
 }
 
-ReadStatus ProcessTable::readProcFile(BoundedReader& reader, int pid, bool comm, std::string_view& out) {
-  const char* leaf = comm ? "comm" : "statm";
-  auto it = open_.find(pid);
-  if (it == open_.end() && open_.size() < kMaxOpenProcesses) {
-    it = open_.emplace(pid, OpenProcess{}).first;
-  }
-  if (it == open_.end()) return reader.readPath(procFd_, procPath(pid, leaf).c_str(), out);
-  it->second.seen = samples_;
-  PseudoFile& file = comm ? it->second.comm : it->second.statm;
-  if (file.path().empty()) file = PseudoFile(procPath(pid, leaf), procFd_);
+ReadStatus ProcessTable::readFile(BoundedReader& reader, Process& process, int pid, bool comm,
+                                  std::string_view& out) {
+  PseudoFile& file = comm ? process.comm : process.statm;
+  if (file.path().empty()) file = PseudoFile(procPath(pid, comm ? "comm" : "statm"), procFd_);
   ReadStatus status = file.read(reader, out);
   // An open file of an exited process answers ESRCH even when its pid was reused: open it again.
-  if (status == ReadStatus::Missing) status = file.read(reader, out);
+  if (status == ReadStatus::Missing && process.keepOpen) status = file.read(reader, out);
+  if (!process.keepOpen) file.close();
   return status;
 }
 
@@ -126,44 +122,70 @@ bool ProcessTable::sample(BoundedReader& reader, DynoSnapshot& out) {
                "msg=\"more processes than read per flush\" limit=" + std::to_string(maxProcesses_));
   }
 
-  // The kCandidates largest, kept sorted (largest first) by insertion.
-  std::array<std::pair<std::uint64_t, int>, kCandidates> top{};
+  // The kCandidates largest by their last known RSS, kept sorted (largest first) by insertion.
+  std::array<std::tuple<std::uint64_t, Process*, int>, kCandidates> top{};
   std::size_t topSize = 0;
   std::size_t alive = 0;
   for (int pid : pids_) {
-    std::string_view text;
-    if (readProcFile(reader, pid, false, text) != ReadStatus::Ok) continue;  // exited meanwhile
-    std::uint64_t pages = 0;
-    if (parseStatmResident(text, pages) != Parsed::Ok) continue;
+    auto [it, created] = processes_.try_emplace(pid);
+    Process& process = it->second;
+    if (created) {
+      process.keepOpen = openProcesses_ < kMaxOpenProcesses;
+      if (process.keepOpen) ++openProcesses_;
+    }
+    process.seen = samples_;
+    const bool turn = (static_cast<std::uint64_t>(pid) + samples_) % kRefreshEvery == 0;
+    if (created || process.candidate || turn) {
+      std::string_view text;
+      std::uint64_t pages = 0;
+      if (readFile(reader, process, pid, false, text) != ReadStatus::Ok ||
+          parseStatmResident(text, pages) != Parsed::Ok) {
+        process.seen = 0;  // exited between the list and the read (or unreadable): forgotten
+        continue;
+      }
+      process.rssBytes = pages * static_cast<std::uint64_t>(pageSize_);
+      if (turn) process.name.clear();  // comm again on its turn: exec() changes it
+    }
     ++alive;
-    const std::uint64_t rss = pages * static_cast<std::uint64_t>(pageSize_);
-    if (rss == 0 || (topSize == kCandidates && rss <= top[topSize - 1].first)) continue;
+    process.candidate = false;
+    const std::uint64_t rss = process.rssBytes;
+    if (rss == 0 || (topSize == kCandidates && rss <= std::get<0>(top[topSize - 1]))) continue;
     std::size_t at = topSize < kCandidates ? topSize++ : kCandidates - 1;
-    while (at > 0 && top[at - 1].first < rss) {
+    while (at > 0 && std::get<0>(top[at - 1]) < rss) {
       top[at] = top[at - 1];
       --at;
     }
-    top[at] = {rss, pid};
+    top[at] = {rss, &process, pid};
   }
 
   // Processes of one name (puma workers, gunicorn workers) share one series: their RSS is summed.
   out.top.clear();
   for (std::size_t i = 0; i < topSize; ++i) {
-    std::string_view comm;
-    std::string name = "unknown";
-    if (readProcFile(reader, top[i].second, true, comm) == ReadStatus::Ok) name = sanitizeProcessName(comm);
-    auto same = std::find_if(out.top.begin(), out.top.end(), [&](const ProcessRss& p) { return p.name == name; });
+    auto [rss, process, pid] = top[i];
+    process->candidate = true;
+    if (process->name.empty()) {
+      std::string_view comm;
+      process->name = readFile(reader, *process, pid, true, comm) == ReadStatus::Ok ? sanitizeProcessName(comm)
+                                                                                    : std::string("unknown");
+    }
+    auto same = std::find_if(out.top.begin(), out.top.end(),
+                             [&](const ProcessRss& p) { return p.name == process->name; });
     if (same != out.top.end()) {
-      same->rssBytes += top[i].first;
+      same->rssBytes += rss;
     } else {
-      out.top.push_back({top[i].second, std::move(name), top[i].first});
+      out.top.push_back({pid, process->name, rss});
     }
   }
-  std::stable_sort(out.top.begin(), out.top.end(),
-                   [](const ProcessRss& a, const ProcessRss& b) { return a.rssBytes > b.rssBytes; });
+  std::sort(out.top.begin(), out.top.end(), [](const ProcessRss& a, const ProcessRss& b) {
+    return a.rssBytes != b.rssBytes ? a.rssBytes > b.rssBytes : a.name < b.name;
+  });
   if (out.top.size() > kTopProcesses) out.top.resize(kTopProcesses);
 
-  std::erase_if(open_, [this](const auto& entry) { return entry.second.seen != samples_; });
+  std::erase_if(processes_, [this](const auto& entry) {
+    if (entry.second.seen == samples_) return false;
+    if (entry.second.keepOpen) --openProcesses_;
+    return true;
+  });
   out[Figure::Processes] = static_cast<double>(alive);
   out.processesTruncated = truncated;
   return true;

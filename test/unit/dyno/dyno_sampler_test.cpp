@@ -1,6 +1,8 @@
 // DynoSampler over fixture trees with the kernel's real file layouts (test/fixtures/cgroup/).
 #include "dyno/dyno_sampler.h"
 
+#include <filesystem>
+
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -222,6 +224,60 @@ TEST_CASE("each file is read at most once per sample") {
   const auto before = sampler.reader().reads();
   sampler.sample(1, s);
   // v1: usage, stat, limit, oom_control, usage_user, usage_sys, cpu.stat, quota, period (9, swap
-  // from memory.stat) + cgroup.procs + 2 x statm + 2 x comm.
-  CHECK(sampler.reader().reads() - before == 9 + 1 + 2 + 2);
+  // from memory.stat) + cgroup.procs + 2 x statm (both are candidates; comm was read once, at the
+  // first sample).
+  CHECK(sampler.reader().reads() - before == 9 + 1 + 2);
+  CHECK(sampler.reader().opens() == 9 + 1 + 2 + 2);  // every file opened once, in the first sample
+}
+
+TEST_CASE("process table: the largest are read every flush, the others in turn, new ones at once") {
+  dyno_test::TreeCopy tree("none");
+  tree.remove("proc/1/statm");
+  std::string procs;
+  for (int pid = 100; pid < 130; ++pid) {  // 30 processes of 1..30 pages: 15 candidates
+    const std::string dir = "proc/" + std::to_string(pid);
+    std::filesystem::create_directories(tree.root() + "/" + dir);
+    tree.write(dir + "/statm", "100 " + std::to_string(pid - 99) + " 0 0 0 0 0\n");
+    tree.write(dir + "/comm", "worker" + std::to_string(pid) + "\n");
+    procs += std::to_string(pid) + "\n";
+  }
+  tree.write("procs", procs);
+  ProcessTable table(tree.root() + "/proc", tree.root() + "/procs");
+  BoundedReader reader(4096);
+  DynoSnapshot s;
+  table.sample(reader, s);
+  CHECK(*s[Figure::Processes] == 30);
+  REQUIRE(s.top.size() == 5);
+  CHECK(s.top[0].name == "worker129");
+
+  // The smallest process grows past every other: seen within kRefreshEvery samples, not later.
+  tree.write("proc/100/statm", "100 1000 0 0 0 0 0\n");
+  int samplesUntilSeen = 0;
+  for (int i = 1; i <= static_cast<int>(ProcessTable::kRefreshEvery) && samplesUntilSeen == 0; ++i) {
+    table.sample(reader, s);
+    if (s.top[0].name == "worker100") samplesUntilSeen = i;
+  }
+  CHECK(samplesUntilSeen >= 1);
+  CHECK(samplesUntilSeen <= static_cast<int>(ProcessTable::kRefreshEvery));
+  CHECK(s.top[0].rssBytes == 1000 * kPage);
+
+  // A candidate's RSS is current at every sample.
+  tree.write("proc/129/statm", "100 2000 0 0 0 0 0\n");
+  table.sample(reader, s);
+  CHECK(s.top[0].name == "worker129");
+  CHECK(s.top[0].rssBytes == 2000 * kPage);
+
+  // A new process is read at once; one that left the list is forgotten.
+  std::filesystem::create_directories(tree.root() + "/proc/200");
+  tree.write("proc/200/statm", "100 5000 0 0 0 0 0\n");
+  tree.write("proc/200/comm", "big\n");
+  tree.write("procs", procs + "200\n");
+  table.sample(reader, s);
+  CHECK(s.top[0].name == "big");
+  CHECK(*s[Figure::Processes] == 31);
+  tree.write("procs", "200\n129\n");
+  table.sample(reader, s);
+  CHECK(*s[Figure::Processes] == 2);
+  CHECK(table.trackedProcesses() == 2);
+  CHECK(s.top.size() == 2);
 }

@@ -43,8 +43,13 @@ std::string ProcessTable::source() const {
 }
 
 bool ProcessTable::listFromProcsFile(BoundedReader& reader, bool& truncated) {
+  // Opened anew each time: cgroup v1 serves an open cgroup.procs from a pid list cached for 1 s
+  // after its last read (cgroup_pidlist_start), so a file kept open can show departed processes
+  // and miss new ones at flush intervals under ~1 s.
   std::string_view text;
+  procsFile_.close();
   ReadStatus status = procsFile_.read(reader, text);
+  procsFile_.close();
   if (status != ReadStatus::Ok && status != ReadStatus::TooLarge) {
     procsFileFailed_ = true;
     procsFile_.close();

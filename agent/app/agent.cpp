@@ -57,9 +57,9 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
     forwarder_ = std::make_unique<forward::Forwarder>(loop_.get(), config_.forward, clock_);
   }
   if (config_.dynoMetrics.enabled) {
-    dyno_ = std::make_unique<dyno::DynoMetrics>(config_.dynoMetrics, dyno::locateCgroup("/"), enricher_.staticTags(),
-                                                enricher_.defaultHost(), config_.enrich.dyno,
-                                                config_.aggregate.flushIntervalSeconds, uv_hrtime());
+    dyno_ = std::make_unique<dyno::DynoMetrics>(
+        config_.dynoMetrics, dyno::locateCgroup("/"), enricher_.staticTags(), enricher_.defaultHost(),
+        config_.enrich.dyno, config_.aggregate.flushIntervalSeconds, uv_hrtime());
   }
 }
 

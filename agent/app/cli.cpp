@@ -134,8 +134,9 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
   std::string dynoRoot = "/";
   double dynoInterval = 1;
   CLI::App* dynoCmd = app.add_subcommand(
-      "dyno", "Print one snapshot of the dyno's memory, CPU and processes (heroku.dyno.*) and where each "
-              "figure comes from");
+      "dyno",
+      "Print one snapshot of the dyno's memory, CPU and processes (heroku.dyno.*) and where each "
+      "figure comes from");
   dynoCmd->add_option("--root", dynoRoot, "directory holding proc/ and sys/fs/cgroup/ (default /)");
   dynoCmd->add_option("--interval", dynoInterval, "seconds between the two samples of the CPU rates")
       ->check(CLI::Range(0.01, 60.0));

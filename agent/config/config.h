@@ -66,8 +66,10 @@ struct GraphiteConfig {  // DYNOSTATSD_GRAPHITE_* (agent/sink/graphite/)
 struct RelayConfig {     // DYNOSTATSD_STATSD_RELAY* (the ingest tee)
 };
 struct DynoMetricsConfig {  // DYNOSTATSD_DYNO_METRICS, DYNOSTATSD_MEMORY_WARN_PCT (agent/dyno/)
-  bool enabled = true;        // DYNOSTATSD_DYNO_METRICS: heroku.dyno.* series from the cgroup each flush
-  double memoryWarnPct = 90;  // DYNOSTATSD_MEMORY_WARN_PCT: R14 early warning at this % of the quota
+  // DYNOSTATSD_DYNO_METRICS: heroku.dyno.* series from the dyno's cgroup every flush.
+  bool enabled = true;
+  // DYNOSTATSD_MEMORY_WARN_PCT: the R14 early warning at this % of the memory quota (and at 100).
+  double memoryWarnPct = 90;
 };
 struct DrainConfig {     // DYNOSTATSD_DRAIN_* (agent/drain/)
 };

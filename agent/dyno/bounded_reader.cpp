@@ -46,7 +46,8 @@ ReadStatus BoundedReader::readFd(int fd, std::string_view& out) {
     // its text ends, and so does a regular file. Saves the second pread that would return 0.
     if (used < buffer_.size()) break;
   }
-  out = std::string_view(buffer_.data(), status == ReadStatus::Ok || status == ReadStatus::TooLarge ? used : 0);
+  out =
+      std::string_view(buffer_.data(), status == ReadStatus::Ok || status == ReadStatus::TooLarge ? used : 0);
   return status;
 }
 

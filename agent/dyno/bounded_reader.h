@@ -49,8 +49,7 @@ ReadStatus statusFromErrno(int error);
 class PseudoFile {
  public:
   PseudoFile() = default;
-  explicit PseudoFile(std::string path, int dirfd = AT_FDCWD)
-      : path_(std::move(path)), dirfd_(dirfd) {}
+  explicit PseudoFile(std::string path, int dirfd = AT_FDCWD) : path_(std::move(path)), dirfd_(dirfd) {}
   ~PseudoFile() { close(); }
   PseudoFile(PseudoFile&& other) noexcept;
   PseudoFile& operator=(PseudoFile&& other) noexcept;

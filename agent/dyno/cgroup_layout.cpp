@@ -10,12 +10,12 @@ namespace dynostatsd::dyno {
 namespace {
 
 bool isDir(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -35,8 +35,8 @@ std::string v1Dir(const std::string& cgroupRoot, const std::vector<CgroupLine>& 
                   std::string_view controller) {
   for (const auto& line : lines) {
     if (!hasController(line.controllers, controller)) continue;
-    for (const std::string& mount : {cgroupRoot + "/" + std::string(line.controllers),
-                                    cgroupRoot + "/" + std::string(controller)}) {
+    for (const std::string& mount :
+         {cgroupRoot + "/" + std::string(line.controllers), cgroupRoot + "/" + std::string(controller)}) {
       if (isDir(mount)) return groupDir(mount, line.path);
     }
   }

@@ -15,7 +15,9 @@ std::string fixed1(double value) {
   return text;
 }
 
-std::string megabytes(double bytes) { return fixed1(bytes / (1024 * 1024)) + " MB"; }
+std::string megabytes(double bytes) {
+  return fixed1(bytes / (1024 * 1024)) + " MB";
+}
 
 double threadCpuMicros() {
   timespec now{};
@@ -91,8 +93,8 @@ void DynoMetrics::warnIfNearQuota(std::int64_t nowSeconds, FlushBatch& batch) {
   if (!crossed) return;
   log::write(log::Level::Warn, "dyno",
              "msg=\"memory near quota\" used=" + std::to_string(static_cast<std::uint64_t>(*used)) +
-                 " quota=" + std::to_string(static_cast<std::uint64_t>(*quota)) + " used_pct=" + fixed1(*pct) +
-                 " threshold=" + fixed1(*crossed));
+                 " quota=" + std::to_string(static_cast<std::uint64_t>(*quota)) +
+                 " used_pct=" + fixed1(*pct) + " threshold=" + fixed1(*crossed));
   Event event;
   event.title = "Dyno memory near quota" + (dyno_.empty() ? std::string() : " on " + dyno_);
   event.text = "heroku.dyno.memory.total is " + fixed1(*pct) + "% of the memory quota (" + megabytes(*used) +

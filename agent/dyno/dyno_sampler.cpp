@@ -10,7 +10,9 @@
 namespace dynostatsd::dyno {
 namespace {
 
-std::size_t index(CgroupFile file) { return static_cast<std::size_t>(file); }
+std::size_t index(CgroupFile file) {
+  return static_cast<std::size_t>(file);
+}
 
 // memory.stat keys: v1 prefers the hierarchical total_* (usage_in_bytes includes child groups).
 struct StatKeys {
@@ -46,13 +48,15 @@ void DynoSampler::buildSources() {
     }
   } else {
     const std::string stat = file(CgroupFile::MemoryStat);
-    set(Figure::MemoryTotal, file(CgroupFile::MemoryUsage) + " - " + stat + " " + std::string(keys.inactiveFile));
+    set(Figure::MemoryTotal,
+        file(CgroupFile::MemoryUsage) + " - " + stat + " " + std::string(keys.inactiveFile));
     set(Figure::MemoryRss, stat + " " + std::string(keys.rss));
     set(Figure::MemoryCache, stat + " " + std::string(keys.cache));
     set(Figure::MemorySwap, v1 ? stat + " total_swap, else " + file(CgroupFile::MemorySwap) + " - " +
                                      file(CgroupFile::MemoryUsage)
                                : file(CgroupFile::MemorySwap));
-    set(Figure::MemoryQuota, file(CgroupFile::MemoryLimit) + (v1 ? " (>= 2^62: unlimited)" : " (max: unlimited)"));
+    set(Figure::MemoryQuota,
+        file(CgroupFile::MemoryLimit) + (v1 ? " (>= 2^62: unlimited)" : " (max: unlimited)"));
     set(Figure::MemoryQuotaUsedPct, "heroku.dyno.memory.total / heroku.dyno.memory.quota x 100");
     set(Figure::OomKills, file(CgroupFile::MemoryOom) + " oom_kill");
   }
@@ -69,17 +73,18 @@ void DynoSampler::buildSources() {
                             : file(CgroupFile::CpuUsage).empty()
                                 ? unavailable
                                 : "delta " + file(CgroupFile::CpuUsage) + " / elapsed x 100");
-    set(Figure::CpuSystemPct, ticks ? "delta " + file(CgroupFile::CpuTicks) + " system (USER_HZ) / elapsed x 100"
-                              : file(CgroupFile::CpuSystem).empty()
-                                  ? unavailable
-                                  : "delta " + file(CgroupFile::CpuSystem) + " / elapsed x 100");
+    set(Figure::CpuSystemPct,
+        ticks ? "delta " + file(CgroupFile::CpuTicks) + " system (USER_HZ) / elapsed x 100"
+        : file(CgroupFile::CpuSystem).empty() ? unavailable
+                                              : "delta " + file(CgroupFile::CpuSystem) + " / elapsed x 100");
     if (file(CgroupFile::CpuThrottle).empty()) {
       set(Figure::CpuThrottledPct, "unavailable: no cpu controller");
       set(Figure::CpuQuota, "unavailable: no cpu controller");
     } else {
       set(Figure::CpuThrottledPct,
           "delta " + file(CgroupFile::CpuThrottle) + " nr_throttled / delta nr_periods x 100");
-      set(Figure::CpuQuota, file(CgroupFile::CpuLimit) + " / " + file(CgroupFile::CpuPeriod) + " (-1: unlimited)");
+      set(Figure::CpuQuota,
+          file(CgroupFile::CpuLimit) + " / " + file(CgroupFile::CpuPeriod) + " (-1: unlimited)");
     }
   } else {
     for (Figure f : {Figure::CpuUserPct, Figure::CpuSystemPct, Figure::CpuThrottledPct, Figure::CpuQuota}) {
@@ -106,8 +111,9 @@ void DynoSampler::turnOff(CgroupFile file, std::string_view reason) {
   if (slot.off) return;
   slot.off = true;
   slot.file.close();
-  log::write(log::Level::Warn, "dyno",
-             "msg=\"dyno metric off\" file=" + log::quote(slot.file.path()) + " reason=" + std::string(reason));
+  log::write(
+      log::Level::Warn, "dyno",
+      "msg=\"dyno metric off\" file=" + log::quote(slot.file.path()) + " reason=" + std::string(reason));
 }
 
 std::optional<double> DynoSampler::key(CgroupFile file, std::string_view text, std::string_view name) {
@@ -173,7 +179,8 @@ void DynoSampler::sampleMemory(DynoSnapshot& out) {
   if (out[Figure::MemoryTotal] && out[Figure::MemoryQuota] && *out[Figure::MemoryQuota] > 0) {
     out[Figure::MemoryQuotaUsedPct] = *out[Figure::MemoryTotal] / *out[Figure::MemoryQuota] * 100;
   }
-  if (auto text = read(CgroupFile::MemoryOom)) out[Figure::OomKills] = key(CgroupFile::MemoryOom, *text, "oom_kill");
+  if (auto text = read(CgroupFile::MemoryOom))
+    out[Figure::OomKills] = key(CgroupFile::MemoryOom, *text, "oom_kill");
 }
 
 void DynoSampler::sampleCpu(std::uint64_t monotonicNanos, DynoSnapshot& out) {
@@ -229,7 +236,8 @@ void DynoSampler::sampleCpu(std::uint64_t monotonicNanos, DynoSnapshot& out) {
 
   if (previousCpu_ && now.at > previousCpu_->at) {
     const double elapsed = static_cast<double>(now.at - previousCpu_->at);
-    auto rate = [elapsed](const std::optional<double>& a, const std::optional<double>& b) -> std::optional<double> {
+    auto rate = [elapsed](const std::optional<double>& a,
+                          const std::optional<double>& b) -> std::optional<double> {
       if (!a || !b || *a < *b) return std::nullopt;  // a counter that went back: a new group
       return (*a - *b) / elapsed * 100;
     };

@@ -20,7 +20,9 @@ bool parsePid(std::string_view text, int& pid) {
 }
 
 // "<pid>/<leaf>" relative to /proc.
-std::string procPath(int pid, const char* leaf) { return std::to_string(pid) + "/" + leaf; }
+std::string procPath(int pid, const char* leaf) {
+  return std::to_string(pid) + "/" + leaf;
+}
 
 }  // namespace
 
@@ -170,8 +172,9 @@ bool ProcessTable::sample(BoundedReader& reader, DynoSnapshot& out) {
     process->candidate = true;
     if (process->name.empty()) {
       std::string_view comm;
-      process->name = readFile(reader, *process, pid, true, comm) == ReadStatus::Ok ? sanitizeProcessName(comm)
-                                                                                    : std::string("unknown");
+      process->name = readFile(reader, *process, pid, true, comm) == ReadStatus::Ok
+                          ? sanitizeProcessName(comm)
+                          : std::string("unknown");
     }
     auto same = std::find_if(out.top.begin(), out.top.end(),
                              [&](const ProcessRss& p) { return p.name == process->name; });

@@ -33,14 +33,14 @@ std::string describeSnapshot(const DynoSampler& sampler, const DynoSnapshot& sna
     if (value && !info.unit.empty()) out += " unit=" + std::string(info.unit);
     if (figure == Figure::OomKills) out += " note=\"total of the group; sent as the increase per flush\"";
     if (figure == Figure::Processes && snapshot.processesTruncated) out += " truncated=true";
-    out += " source=" + log::quote(figure == Figure::Processes ? sampler.processSource() : sampler.source(figure)) +
-           "\n";
+    out += " source=" +
+           log::quote(figure == Figure::Processes ? sampler.processSource() : sampler.source(figure)) + "\n";
   }
   for (const auto& process : snapshot.top) {
     out += std::string(kProcessRssName) + "=" + number(static_cast<double>(process.rssBytes)) +
            " process=" + log::quote(process.name) + " pid=" + std::to_string(process.pid) +
-           " unit=byte source=" + log::quote(sampler.layout().procDir + "/" + std::to_string(process.pid) + "/statm") +
-           "\n";
+           " unit=byte source=" +
+           log::quote(sampler.layout().procDir + "/" + std::to_string(process.pid) + "/statm") + "\n";
   }
   return out;
 }

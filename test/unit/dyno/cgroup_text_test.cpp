@@ -60,8 +60,9 @@ TEST_CASE("parseMemoryLimit: v2 max, v1 huge page-counter maxima are unlimited")
 }
 
 TEST_CASE("keyedValue: looked up by whole key, wherever it is") {
-  const char* stat = "cache 73400320\nrss 234881024\ninactive_file 52428800\ntotal_inactive_file 60000000\n"
-                     "swap 0\nbroken 12x\nlast 7";
+  const char* stat =
+      "cache 73400320\nrss 234881024\ninactive_file 52428800\ntotal_inactive_file 60000000\n"
+      "swap 0\nbroken 12x\nlast 7";
   struct Case {
     const char* key;
     Parsed result;

@@ -33,10 +33,11 @@ TEST_CASE("collect: every figure as a series tagged like the others, top process
   FlushBatch batch;
   metrics.collect(1700000000, 1700000010, 11'000'000'000, batch);
   auto series = byName(batch);
-  const char* gauges[] = {"heroku.dyno.memory.total",     "heroku.dyno.memory.rss",   "heroku.dyno.memory.cache",
-                          "heroku.dyno.memory.swap",      "heroku.dyno.memory.quota", "heroku.dyno.memory.quota_used_pct",
-                          "heroku.dyno.cpu.user_pct",     "heroku.dyno.cpu.system_pct",
-                          "heroku.dyno.cpu.throttled_pct", "heroku.dyno.cpu.quota",    "heroku.dyno.processes"};
+  const char* gauges[] = {
+      "heroku.dyno.memory.total", "heroku.dyno.memory.rss",     "heroku.dyno.memory.cache",
+      "heroku.dyno.memory.swap",  "heroku.dyno.memory.quota",   "heroku.dyno.memory.quota_used_pct",
+      "heroku.dyno.cpu.user_pct", "heroku.dyno.cpu.system_pct", "heroku.dyno.cpu.throttled_pct",
+      "heroku.dyno.cpu.quota",    "heroku.dyno.processes"};
   for (const char* name : gauges) {
     INFO(name);
     REQUIRE(series.count(name) == 1);

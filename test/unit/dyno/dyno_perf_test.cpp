@@ -72,10 +72,11 @@ TEST_CASE("dyno metrics: CPU per flush with 50 processes in the dyno", "[.perf]"
   for (pid_t pid : children) ::kill(pid, SIGKILL);
   for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
 
-  std::printf("dyno metrics, %.0f processes in the group: collect %.1f us CPU per flush (sampler alone %.1f us), "
-              "of which the process table %.1f us; %.1f file reads and %.2f opens per flush, %zu series\n",
-              processes, collectMicros / flushes, samplerMicros, tableMicros, readsPerFlush, opensPerFlush,
-              batch.series.size());
+  std::printf(
+      "dyno metrics, %.0f processes in the group: collect %.1f us CPU per flush (sampler alone %.1f us), "
+      "of which the process table %.1f us; %.1f file reads and %.2f opens per flush, %zu series\n",
+      processes, collectMicros / flushes, samplerMicros, tableMicros, readsPerFlush, opensPerFlush,
+      batch.series.size());
   CHECK(processes >= 50);
   CHECK(opensPerFlush == 1);  // every file stays open but cgroup.procs
 }

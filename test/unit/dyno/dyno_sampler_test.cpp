@@ -95,7 +95,8 @@ TEST_CASE("v2: CPU percentages of one core and throttling between two samples") 
   CHECK(value(s, Figure::CpuSystemPct) == Approx(15));
   CHECK(value(s, Figure::CpuThrottledPct) == Approx(25));
   // Counters that went back (a new group): no rate rather than a negative one.
-  tree.write("sys/fs/cgroup/cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\n");
+  tree.write("sys/fs/cgroup/cpu.stat",
+             "usage_usec 1\nuser_usec 1\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\n");
   sampler.sample(21'000'000'000, s);
   CHECK_FALSE(s[Figure::CpuUserPct]);
   CHECK_FALSE(s[Figure::CpuThrottledPct]);
@@ -122,7 +123,8 @@ TEST_CASE("v1 hybrid: memory/ and cpu,cpuacct/ of the agent's own group") {
 
   tree.write("sys/fs/cgroup/cpu,cpuacct/dyno/cpuacct.usage_user", "9000000000\n");  // +2 s
   tree.write("sys/fs/cgroup/cpu,cpuacct/dyno/cpuacct.usage_sys", "2500000000\n");   // +0.5 s
-  tree.write("sys/fs/cgroup/cpu,cpuacct/dyno/cpu.stat", "nr_periods 300\nnr_throttled 60\nthrottled_time 1\n");
+  tree.write("sys/fs/cgroup/cpu,cpuacct/dyno/cpu.stat",
+             "nr_periods 300\nnr_throttled 60\nthrottled_time 1\n");
   sampler.sample(4'000'000'000, s);
   CHECK(value(s, Figure::CpuUserPct) == Approx(50));
   CHECK(value(s, Figure::CpuSystemPct) == Approx(12.5));
@@ -140,13 +142,13 @@ TEST_CASE("v1 without limits: huge limit and cfs_quota_us -1 are absent, cpuacct
   CHECK_FALSE(s[Figure::MemoryQuotaUsedPct]);
   CHECK_FALSE(s[Figure::MemorySwap]);  // no swap accounting
   CHECK_FALSE(s[Figure::CpuQuota]);
-  CHECK_FALSE(s[Figure::OomKills]);  // an older kernel without oom_kill
+  CHECK_FALSE(s[Figure::OomKills]);         // an older kernel without oom_kill
   CHECK(value(s, Figure::Processes) == 2);  // no cgroup.procs here: every process of /proc
   REQUIRE(s.top.size() == 2);
   CHECK(s.top[0].name == "python3");
   const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  tree.write("sys/fs/cgroup/cpuacct/cpuacct.stat", "user " + std::to_string(4213 + static_cast<int>(hz)) +
-                                                       "\nsystem 1022\n");  // +1 s of user time
+  tree.write("sys/fs/cgroup/cpuacct/cpuacct.stat",
+             "user " + std::to_string(4213 + static_cast<int>(hz)) + "\nsystem 1022\n");  // +1 s of user time
   sampler.sample(2'000'000'000, s);
   CHECK(value(s, Figure::CpuUserPct) == Approx(50));
   CHECK(value(s, Figure::CpuSystemPct) == 0);
@@ -154,7 +156,9 @@ TEST_CASE("v1 without limits: huge limit and cfs_quota_us -1 are absent, cpuacct
   log.restore();
   // memory.memsw.usage_in_bytes and cgroup.procs are missing: each logged once, sampled twice.
   INFO(log.text());
-  CHECK(log.count("memory.memsw.usage_in_bytes\" reason=missing") + log.count("memory.memsw.usage_in_bytes reason=missing") == 1);
+  CHECK(log.count("memory.memsw.usage_in_bytes\" reason=missing") +
+            log.count("memory.memsw.usage_in_bytes reason=missing") ==
+        1);
   CHECK(log.count("msg=\"process list falls back to /proc\"") == 1);
   CHECK(log.count("\n") == 2);
 }
@@ -169,17 +173,18 @@ TEST_CASE("garbage: each malformed file turns its figures off with one line, the
   log.restore();
   const std::string text = log.text();
   INFO(text);
-  for (Figure f : {Figure::MemoryTotal, Figure::MemoryRss, Figure::MemoryCache, Figure::MemorySwap,
-                   Figure::MemoryQuota, Figure::MemoryQuotaUsedPct, Figure::OomKills, Figure::CpuUserPct,
-                   Figure::CpuQuota}) {
+  for (Figure f :
+       {Figure::MemoryTotal, Figure::MemoryRss, Figure::MemoryCache, Figure::MemorySwap, Figure::MemoryQuota,
+        Figure::MemoryQuotaUsedPct, Figure::OomKills, Figure::CpuUserPct, Figure::CpuQuota}) {
     INFO(figureInfo(f).name);
     CHECK_FALSE(s[f]);
   }
   CHECK(value(s, Figure::Processes) == 0);  // pid 3's statm is garbage: not counted
-  for (const char* file : {"memory.current", "memory.max", "memory.stat", "memory.swap.current", "memory.events",
-                           "cpu.stat", "cpu.max"}) {
+  for (const char* file : {"memory.current", "memory.max", "memory.stat", "memory.swap.current",
+                           "memory.events", "cpu.stat", "cpu.max"}) {
     INFO(file);
-    CHECK(log.count(std::string(file) + "\" reason=malformed") + log.count(std::string(file) + " reason=malformed") ==
+    CHECK(log.count(std::string(file) + "\" reason=malformed") +
+              log.count(std::string(file) + " reason=malformed") ==
           1);
   }
 }

@@ -68,15 +68,13 @@ void DynoSampler::buildSources() {
     set(Figure::CpuQuota, file(CgroupFile::CpuLimit) + " $MAX / $PERIOD (max: unlimited)");
   } else if (layout_.cpu == CgroupVersion::V1) {
     const bool ticks = !file(CgroupFile::CpuTicks).empty();
-    const std::string unavailable = "unavailable: no cpuacct controller";
-    set(Figure::CpuUserPct, ticks ? "delta " + file(CgroupFile::CpuTicks) + " user (USER_HZ) / elapsed x 100"
-                            : file(CgroupFile::CpuUsage).empty()
-                                ? unavailable
-                                : "delta " + file(CgroupFile::CpuUsage) + " / elapsed x 100");
-    set(Figure::CpuSystemPct,
-        ticks ? "delta " + file(CgroupFile::CpuTicks) + " system (USER_HZ) / elapsed x 100"
-        : file(CgroupFile::CpuSystem).empty() ? unavailable
-                                              : "delta " + file(CgroupFile::CpuSystem) + " / elapsed x 100");
+    auto rate = [&](CgroupFile counter, const char* tickKey) {
+      if (ticks) return "delta " + file(CgroupFile::CpuTicks) + " " + tickKey + " (USER_HZ) / elapsed x 100";
+      if (file(counter).empty()) return std::string("unavailable: no cpuacct controller");
+      return "delta " + file(counter) + " / elapsed x 100";
+    };
+    set(Figure::CpuUserPct, rate(CgroupFile::CpuUsage, "user"));
+    set(Figure::CpuSystemPct, rate(CgroupFile::CpuSystem, "system"));
     if (file(CgroupFile::CpuThrottle).empty()) {
       set(Figure::CpuThrottledPct, "unavailable: no cpu controller");
       set(Figure::CpuQuota, "unavailable: no cpu controller");

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "app/flush_schedule.h"
+#include "dyno/dyno_metrics.h"
 #include "relay/statsd_relay.h"
 #include "sink/registry.h"
 #include "telemetry/output_channel.h"
@@ -70,6 +71,11 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
     needs.distributions = needs.distributions || sink->needs().distributions;
   }
   aggregator_.setNeeds(needs.datadogShapes, needs.distributions);
+  if (config_.dynoMetrics.enabled) {
+    dyno_ = std::make_unique<dyno::DynoMetrics>(
+        config_.dynoMetrics, dyno::locateCgroup("/"), enricher_.staticTags(), enricher_.defaultHost(),
+        config_.enrich.dyno, config_.aggregate.flushIntervalSeconds, uv_hrtime());
+  }
 }
 
 Agent::~Agent() = default;
@@ -294,6 +300,7 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
     for (std::size_t i = first; i < out.size(); ++i) out[i].tags.insert(out[i].tags.begin(), tag);
   }
   if (relay_) relay_->collectSelfMetrics(out);
+  if (dyno_) dyno_->collectSelfMetrics(out);
 }
 
 void Agent::flush(bool flushAll) {
@@ -314,11 +321,12 @@ void Agent::flush(bool flushAll) {
   };
   while (!aggregator_.flushSome(batch, flushAll, kFlushSliceItems)) emit();
   ingestor_.takeQueued(batch);
+  const std::int64_t interval = config_.aggregate.flushIntervalSeconds;
+  const std::int64_t now = clock_.nowSeconds();
+  // Stamp self-metrics and dyno metrics with the bucket just closed (the open one at shutdown).
+  const std::int64_t timestamp = now - now % interval - (flushAll ? 0 : interval);
+  if (dyno_) dyno_->collect(timestamp, now, uv_hrtime(), batch);
   if (config_.selfMetrics) {
-    const std::int64_t interval = config_.aggregate.flushIntervalSeconds;
-    const std::int64_t now = clock_.nowSeconds();
-    // Stamp self-metrics with the bucket just closed (the open one at shutdown).
-    std::int64_t timestamp = now - now % interval - (flushAll ? 0 : interval);
     std::vector<SelfMetric> figures;
     intervalPeakRss_ = rssPeak_.take();
     collectSelfMetrics(figures);

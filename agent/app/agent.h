@@ -35,6 +35,9 @@
 namespace dynostatsd {
 
 class StatsdRelay;
+namespace dyno {
+class DynoMetrics;
+}
 
 class Agent {
  public:
@@ -83,6 +86,7 @@ class Agent {
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::size_t sinksDraining_ = 0;
   std::unique_ptr<StatsdRelay> relay_;  // the ingest tee (DYNOSTATSD_STATSD_RELAY)
+  std::unique_ptr<dyno::DynoMetrics> dyno_;  // heroku.dyno.* each flush; null when turned off
   std::unique_ptr<DatagramListener> udp_;
   std::unique_ptr<DatagramListener> unix_;
   std::unique_ptr<Timer> flushTimer_;

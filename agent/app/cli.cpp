@@ -1,15 +1,18 @@
 #include "app/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "app/agent.h"
 #include "app/process_setup.h"
 #include "config/config_loader.h"
+#include "dyno/snapshot_text.h"
 #include "parse/explain.h"
 #include "sink/registry.h"
 #include "telemetry/log.h"
@@ -111,6 +114,22 @@ int parseCommand(const std::string& file) {
   return rc;
 }
 
+// `dynostatsd dyno`: two samples `intervalSeconds` apart (CPU figures are rates), then the text.
+int dynoCommand(const std::string& root, double intervalSeconds) {
+  dyno::DynoSampler sampler(dyno::locateCgroup(root));
+  dyno::DynoSnapshot snapshot;
+  auto monotonicNanos = [] {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+  };
+  sampler.sample(monotonicNanos(), snapshot);
+  std::this_thread::sleep_for(std::chrono::duration<double>(intervalSeconds));
+  sampler.sample(monotonicNanos(), snapshot);
+  std::cout << dyno::describeSnapshot(sampler, snapshot) << std::flush;
+  return 0;
+}
+
 }  // namespace
 
 int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
@@ -136,6 +155,16 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
                                        "JSON lines; exit 1 if any is invalid");
   parse->add_option("file", parseFile, "input file; - or absent: stdin");
 
+  std::string dynoRoot = "/";
+  double dynoInterval = 1;
+  CLI::App* dynoCmd = app.add_subcommand(
+      "dyno",
+      "Print one snapshot of the dyno's memory, CPU and processes (heroku.dyno.*) and where each "
+      "figure comes from");
+  dynoCmd->add_option("--root", dynoRoot, "directory holding proc/ and sys/fs/cgroup/ (default /)");
+  dynoCmd->add_option("--interval", dynoInterval, "seconds between the two samples of the CPU rates")
+      ->check(CLI::Range(0.01, 60.0));
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -150,6 +179,7 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
     return 0;
   }
   if (*parse) return parseCommand(parseFile);
+  if (*dynoCmd) return dynoCommand(dynoRoot, dynoInterval);
   if (*check) {
     LoadedConfig loaded;
     if (!load(checkFlags, loaded)) return 2;

@@ -79,6 +79,10 @@ struct RelayConfig {                   // DYNOSTATSD_STATSD_RELAY* (agent/relay/
   std::size_t maxDatagram = 1432;      // DYNOSTATSD_STATSD_RELAY_MAX_DATAGRAM, bytes
 };
 struct DynoMetricsConfig {  // DYNOSTATSD_DYNO_METRICS, DYNOSTATSD_MEMORY_WARN_PCT (agent/dyno/)
+  // DYNOSTATSD_DYNO_METRICS: heroku.dyno.* series from the dyno's cgroup every flush.
+  bool enabled = true;
+  // DYNOSTATSD_MEMORY_WARN_PCT: the R14 early warning at this % of the memory quota (and at 100).
+  double memoryWarnPct = 90;
 };
 struct DrainConfig {  // DYNOSTATSD_DRAIN_* (agent/drain/)
 };

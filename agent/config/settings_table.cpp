@@ -401,6 +401,13 @@ const std::vector<Setting>& settingsTable() {
            "relayed lines are packed into datagrams of at most this many bytes"},
           [](Config& c) -> std::size_t& { return c.relay.maxDatagram; }, 64, 65507),
       // --- dyno metrics
+      boolean({"dyno_metrics", "DYNOSTATSD_DYNO_METRICS", "--dyno-metrics",
+               "send heroku.dyno.* memory, CPU and process series from the dyno's cgroup every flush"},
+              [](Config& c) -> bool& { return c.dynoMetrics.enabled; }),
+      number(
+          {"memory_warn_pct", "DYNOSTATSD_MEMORY_WARN_PCT", "--memory-warn-pct",
+           "log a warning and send an event when dyno memory crosses this % of the quota (and 100)"},
+          [](Config& c) -> double& { return c.dynoMetrics.memoryWarnPct; }, 1, 100),
       // --- drain
       // --- agent
       byteSize(

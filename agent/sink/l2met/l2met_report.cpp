@@ -48,12 +48,13 @@ std::string number(double value) {
 }
 
 struct GroupKey {
-  bool self = false;  // dynostatsd.* self-metrics get their own lines
+  // Own lines, in this order: the app's series, the dyno's heroku.dyno.* series, dynostatsd.* self-metrics.
+  enum Section : std::uint8_t { App, Dyno, Self } section = App;
   std::int64_t timestamp = 0;
   std::string host;
   std::string tags;
   bool operator<(const GroupKey& o) const {
-    return std::tie(self, timestamp, host, tags) < std::tie(o.self, o.timestamp, o.host, o.tags);
+    return std::tie(section, timestamp, host, tags) < std::tie(o.section, o.timestamp, o.host, o.tags);
   }
 };
 
@@ -102,7 +103,7 @@ void formatSelfMetric(const Series& series, const std::vector<std::string>& stat
   for (const auto& point : series.points) {
     if (series.type != SeriesType::Gauge && point.value == 0) continue;
     GroupKey key;
-    key.self = true;
+    key.section = GroupKey::Self;
     key.timestamp = point.timestamp;
     groups[key].push_back((series.type == SeriesType::Gauge ? "sample#" : "count#") + name + "=" +
                           number(point.value));
@@ -126,7 +127,9 @@ std::string L2metReport::format(const FlushBatch& batch) const {
   auto keyFor = [this](std::string_view name, std::int64_t timestamp, const std::string& host,
                        const std::vector<std::string>& tags) {
     GroupKey key;
-    key.self = name.starts_with("dynostatsd.");
+    key.section = name.starts_with("dynostatsd.")    ? GroupKey::Self
+                  : name.starts_with("heroku.dyno.") ? GroupKey::Dyno
+                                                     : GroupKey::App;
     key.timestamp = timestamp;
     key.host = host == defaultHost_ ? std::string() : host;
     for (const auto& tag : tags) {

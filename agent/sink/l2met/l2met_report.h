@@ -7,7 +7,8 @@
 //   source=web.1 event title="Deploy done" text="v42 is live" alert_type=success priority=normal
 //   source=web.1 check=db.up status=critical message="no route"
 //
-// Series are grouped per line by (bucket, host, non-dyno tags); the dyno's static tags are implied
+// Series are grouped per line by (bucket, host, non-dyno tags), with the heroku.dyno.* series and the
+// dynostatsd.* self-metrics on lines of their own after the app's; the dyno's static tags are implied
 // by source= and left out. Counters (Rate series) print as `count#` per interval (the count they carry),
 // Count series as `count#`, gauges (and sets, histogram statistics) as `sample#`, sketches as
 // `count#<name>.count` plus `sample#<name>.avg/min/max`. Lines stay under ~1 KB (a long group is

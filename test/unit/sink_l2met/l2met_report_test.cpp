@@ -50,6 +50,21 @@ TEST_CASE("series are grouped by tag set, counters shown per interval (the count
         "count#dynostatsd.parse_errors.no_pipe=2\n");
 }
 
+TEST_CASE("the dyno's heroku.dyno.* series get lines of their own, between the app's and the self-metrics") {
+  L2metReport report("web.1", {"dyno:web.1", "dynotype:web"}, "");
+  FlushBatch batch;
+  batch.series.push_back(series("dynostatsd.contexts.live", SeriesType::Gauge, 1));
+  batch.series.push_back(series("heroku.dyno.memory.total", SeriesType::Gauge, 226492416));
+  batch.series.push_back(series("page.views", SeriesType::Rate, 0.2));
+  batch.series.push_back(series("heroku.dyno.oom_kills", SeriesType::Count, 0));
+  batch.series.push_back(series("heroku.dyno.process.rss", SeriesType::Gauge, 4096, {"process:ruby"}));
+  CHECK(report.format(batch) ==
+        "source=web.1 count#page.views=2\n"
+        "source=web.1 sample#heroku.dyno.memory.total=226492416 count#heroku.dyno.oom_kills=0\n"
+        "source=web.1 tags=process:ruby sample#heroku.dyno.process.rss=4096\n"
+        "source=web.1 sample#dynostatsd.contexts.live=1\n");
+}
+
 TEST_CASE("sketches are summarized; events and service checks get their own lines") {
   L2metReport report("web.1", {"dyno:web.1"}, "");
   FlushBatch batch;

@@ -70,27 +70,27 @@ struct OtlpConfig {  // OTEL_* (agent/sink/otlp/); metrics-specific variables wi
   // The full metrics URL: OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/metrics", or
   // OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as is. Empty: the sink is off.
   std::string endpoint;
-  bool disabled = false;                 // OTEL_METRICS_EXPORTER=none
-  std::vector<OtlpHeader> headers;       // OTEL_EXPORTER_OTLP_[METRICS_]HEADERS
-  bool gzip = true;                      // OTEL_EXPORTER_OTLP_[METRICS_]COMPRESSION=gzip|none
-  int timeoutMillis = 10000;             // OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT
-  OtlpProtocol protocol = OtlpProtocol::HttpProtobuf;       // OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL
-  OtlpTemporality temporality = OtlpTemporality::Auto;      // ..._METRICS_TEMPORALITY_PREFERENCE
-  std::string serviceName;                                  // OTEL_SERVICE_NAME
+  bool disabled = false;                                // OTEL_METRICS_EXPORTER=none
+  std::vector<OtlpHeader> headers;                      // OTEL_EXPORTER_OTLP_[METRICS_]HEADERS
+  bool gzip = true;                                     // OTEL_EXPORTER_OTLP_[METRICS_]COMPRESSION=gzip|none
+  int timeoutMillis = 10000;                            // OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT
+  OtlpProtocol protocol = OtlpProtocol::HttpProtobuf;   // OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL
+  OtlpTemporality temporality = OtlpTemporality::Auto;  // ..._METRICS_TEMPORALITY_PREFERENCE
+  std::string serviceName;                              // OTEL_SERVICE_NAME
   std::vector<std::pair<std::string, std::string>> resourceAttributes;  // OTEL_RESOURCE_ATTRIBUTES
-  std::string dynoId;                 // HEROKU_DYNO_ID -> service.instance.id
-  std::string appId;                  // HEROKU_APP_ID -> heroku.app.id
-  std::string slugCommit;             // HEROKU_SLUG_COMMIT -> heroku.release.commit
-  std::string releaseCreatedAt;       // HEROKU_RELEASE_CREATED_AT -> heroku.release.creation_timestamp
+  std::string dynoId;            // HEROKU_DYNO_ID -> service.instance.id
+  std::string appId;             // HEROKU_APP_ID -> heroku.app.id
+  std::string slugCommit;        // HEROKU_SLUG_COMMIT -> heroku.release.commit
+  std::string releaseCreatedAt;  // HEROKU_RELEASE_CREATED_AT -> heroku.release.creation_timestamp
   std::size_t cumulativeStateBytes = 16 * 1024 * 1024;  // DYNOSTATSD_OTLP_CUMULATIVE_STATE_BYTES
 };
 struct GraphiteConfig {  // DYNOSTATSD_GRAPHITE_* (agent/sink/graphite/)
 };
-struct RelayConfig {     // DYNOSTATSD_STATSD_RELAY* (the ingest tee)
+struct RelayConfig {  // DYNOSTATSD_STATSD_RELAY* (the ingest tee)
 };
 struct DynoMetricsConfig {  // DYNOSTATSD_DYNO_METRICS, DYNOSTATSD_MEMORY_WARN_PCT (agent/dyno/)
 };
-struct DrainConfig {     // DYNOSTATSD_DRAIN_* (agent/drain/)
+struct DrainConfig {  // DYNOSTATSD_DRAIN_* (agent/drain/)
 };
 
 struct Config {

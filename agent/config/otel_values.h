@@ -29,14 +29,17 @@ bool parseOtelHeaders(std::string_view text, std::vector<OtlpHeader>& out, std::
 bool otlpEndpointFromBase(std::string_view base, std::string& out, std::string& error);
 bool otlpEndpointAsIs(std::string_view url, std::string& out, std::string& error);
 
-// The host part of an http(s) URL ("https://otlp-gateway-x.grafana.net/otlp" -> "otlp-gateway-x.grafana.net").
+// The host part of an http(s) URL ("https://otlp-gateway-x.grafana.net/otlp" ->
+// "otlp-gateway-x.grafana.net").
 std::string urlHost(std::string_view url);
 
 // Auto resolves to Cumulative for *.grafana.net endpoints (Mimir rejects delta sums and
 // histograms), else Delta.
 OtlpTemporality effectiveTemporality(const OtlpConfig& config);
 
-inline bool otlpEnabled(const OtlpConfig& config) { return !config.disabled && !config.endpoint.empty(); }
+inline bool otlpEnabled(const OtlpConfig& config) {
+  return !config.disabled && !config.endpoint.empty();
+}
 
 // "Authorization=***,x-honeycomb-dataset=***": header names only.
 std::string showHeaders(const std::vector<OtlpHeader>& headers);

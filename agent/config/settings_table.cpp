@@ -138,8 +138,9 @@ Setting otlpHeaders(SettingInfo info) {
 }
 
 Setting otlpCompression(SettingInfo info) {
-  return choice<bool>(info, [](Config& c) -> bool& { return c.otlp.gzip; }, {{"gzip", true}, {"none", false}},
-                      "must be gzip or none");
+  return choice<bool>(
+      info, [](Config& c) -> bool& { return c.otlp.gzip; }, {{"gzip", true}, {"none", false}},
+      "must be gzip or none");
 }
 
 Setting otlpProtocol(SettingInfo info) {
@@ -341,18 +342,22 @@ const std::vector<Setting>& settingsTable() {
                     "OTLP/HTTP metrics URL, used as is; turns the OTLP sink on"},
                    otlpEndpointAsIs),
       otlpHeaders({"otlp_headers", "OTEL_EXPORTER_OTLP_HEADERS", "",
-                   "request headers k1=v1,k2=v2 (percent-encoded values), e.g. Authorization=Basic%20...", true}),
+                   "request headers k1=v1,k2=v2 (percent-encoded values), e.g. Authorization=Basic%20...",
+                   true}),
       otlpHeaders({"otlp_metrics_headers", "OTEL_EXPORTER_OTLP_METRICS_HEADERS", "",
                    "request headers for metrics; replaces otlp_headers", true}),
       otlpCompression({"otlp_compression", "OTEL_EXPORTER_OTLP_COMPRESSION", "", "gzip (default) or none"}),
       otlpCompression({"otlp_metrics_compression", "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "",
                        "gzip or none, for metrics"}),
-      integer<int>({"otlp_timeout", "OTEL_EXPORTER_OTLP_TIMEOUT", "", "OTLP request timeout, milliseconds"},
-                   [](Config& c) -> int& { return c.otlp.timeoutMillis; }, 1, 600000),
-      integer<int>({"otlp_metrics_timeout", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "",
-                    "OTLP metrics request timeout, milliseconds"},
-                   [](Config& c) -> int& { return c.otlp.timeoutMillis; }, 1, 600000),
-      otlpProtocol({"otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "", "http/protobuf (the only one supported)"}),
+      integer<int>(
+          {"otlp_timeout", "OTEL_EXPORTER_OTLP_TIMEOUT", "", "OTLP request timeout, milliseconds"},
+          [](Config& c) -> int& { return c.otlp.timeoutMillis; }, 1, 600000),
+      integer<int>(
+          {"otlp_metrics_timeout", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "",
+           "OTLP metrics request timeout, milliseconds"},
+          [](Config& c) -> int& { return c.otlp.timeoutMillis; }, 1, 600000),
+      otlpProtocol(
+          {"otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "", "http/protobuf (the only one supported)"}),
       otlpProtocol({"otlp_metrics_protocol", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "",
                     "http/protobuf (the only one supported)"}),
       {{"otlp_temporality", "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "",
@@ -376,7 +381,8 @@ const std::vector<Setting>& settingsTable() {
          if (c.otlp.temporality == OtlpTemporality::Auto && cumulative) out += " (auto: grafana.net)";
          return out;
        }},
-      text({"otlp_service_name", "OTEL_SERVICE_NAME", "", "OTLP resource service.name (default: HEROKU_APP_NAME)"},
+      text({"otlp_service_name", "OTEL_SERVICE_NAME", "",
+            "OTLP resource service.name (default: HEROKU_APP_NAME)"},
            [](Config& c) -> std::string& { return c.otlp.serviceName; }),
       {{"otlp_resource_attributes", "OTEL_RESOURCE_ATTRIBUTES", "",
         "extra OTLP resource attributes k1=v1,k2=v2 (percent-encoded)"},
@@ -395,7 +401,8 @@ const std::vector<Setting>& settingsTable() {
            [](Config& c) -> std::string& { return c.otlp.dynoId; }),
       text({"app_id", "HEROKU_APP_ID", "", "app id (dyno metadata); OTLP heroku.app.id"},
            [](Config& c) -> std::string& { return c.otlp.appId; }),
-      text({"slug_commit", "HEROKU_SLUG_COMMIT", "", "release commit (dyno metadata); OTLP heroku.release.commit"},
+      text({"slug_commit", "HEROKU_SLUG_COMMIT", "",
+            "release commit (dyno metadata); OTLP heroku.release.commit"},
            [](Config& c) -> std::string& { return c.otlp.slugCommit; }),
       text({"release_created_at", "HEROKU_RELEASE_CREATED_AT", "",
             "release time (dyno metadata); OTLP heroku.release.creation_timestamp"},

@@ -60,7 +60,7 @@ struct DistributionPoint {
   std::int64_t timestamp = 0;  // bucket start
   double count = 0;            // sum of weights
   double sum = 0, min = 0, max = 0;
-  std::vector<WeightedSample> samples;  // ascending by value; empty when the sketch is used
+  std::vector<WeightedSample> samples;   // ascending by value; empty when the sketch is used
   std::vector<std::int32_t> sketchKeys;  // ascending; used when samples is empty and count > 0
   std::vector<double> sketchCounts;      // parallel to sketchKeys
 };

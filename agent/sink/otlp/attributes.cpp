@@ -41,14 +41,16 @@ void writeKeyValue(serialize::ProtobufWriter& writer, std::uint32_t field, std::
 Attributes dynoResource(const Config& config, std::string_view generatedInstanceId) {
   Attributes out;
   set(out, "cloud.provider", "heroku");
-  set(out, "service.name", config.enrich.appName.empty() ? "unknown_service:dynostatsd" : config.enrich.appName);
+  set(out, "service.name",
+      config.enrich.appName.empty() ? "unknown_service:dynostatsd" : config.enrich.appName);
   set(out, "service.instance.id", config.otlp.dynoId.empty() ? generatedInstanceId : config.otlp.dynoId);
   setIfKnown(out, "service.version", config.enrich.releaseVersion);
   setIfKnown(out, "heroku.app.id", config.otlp.appId);
   setIfKnown(out, "heroku.release.commit", config.otlp.slugCommit);
   setIfKnown(out, "heroku.release.creation_timestamp", config.otlp.releaseCreatedAt);
   setIfKnown(out, "heroku.dyno", config.enrich.dyno);
-  if (!config.enrich.dyno.empty()) setIfKnown(out, "heroku.dyno.type", Enricher::dynoType(config.enrich.dyno));
+  if (!config.enrich.dyno.empty())
+    setIfKnown(out, "heroku.dyno.type", Enricher::dynoType(config.enrich.dyno));
   for (const auto& [key, value] : config.otlp.resourceAttributes) set(out, key, value);
   setIfKnown(out, "service.name", config.otlp.serviceName);
   return out;
@@ -64,9 +66,9 @@ std::string randomUuid() {
   bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
   bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
   char text[37];
-  std::snprintf(text, sizeof text, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
-                bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  std::snprintf(text, sizeof text, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
   return text;
 }
 
@@ -88,7 +90,8 @@ void TagAttributeWriter::write(serialize::ProtobufWriter& writer, std::uint32_t 
     }
   }
   if (!host.empty()) pairs_.emplace_back("host", host);
-  std::stable_sort(pairs_.begin(), pairs_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(pairs_.begin(), pairs_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   for (std::size_t i = 0; i < pairs_.size();) {
     std::size_t end = i + 1;
     while (end < pairs_.size() && pairs_[end].first == pairs_[i].first) ++end;

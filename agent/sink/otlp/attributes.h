@@ -11,12 +11,13 @@
 //   | source                          | attributes                                                        |
 //   |---------------------------------|-------------------------------------------------------------------|
 //   | the dyno                        | cloud.provider=heroku, service.name=HEROKU_APP_NAME                |
-//   |                                 | (else unknown_service:dynostatsd), service.instance.id=HEROKU_DYNO_ID |
-//   |                                 | (else a UUID made at start), service.version=HEROKU_RELEASE_VERSION, |
-//   |                                 | heroku.app.id, heroku.release.commit,                             |
-//   |                                 | heroku.release.creation_timestamp, heroku.dyno, heroku.dyno.type  |
-//   | OTEL_RESOURCE_ATTRIBUTES        | any                                                               |
-//   | OTEL_SERVICE_NAME               | service.name                                                      |
+//   |                                 | (else unknown_service:dynostatsd), service.instance.id=HEROKU_DYNO_ID
+//   | |                                 | (else a UUID made at start),
+//   service.version=HEROKU_RELEASE_VERSION, | |                                 | heroku.app.id,
+//   heroku.release.commit,                             | |                                 |
+//   heroku.release.creation_timestamp, heroku.dyno, heroku.dyno.type  | | OTEL_RESOURCE_ATTRIBUTES        |
+//   any                                                               | | OTEL_SERVICE_NAME               |
+//   service.name                                                      |
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -17,7 +17,8 @@ StreamState* CumulativeState::find(std::string_view key, std::uint64_t startNano
 }
 
 void CumulativeState::expire(std::int64_t nowSeconds) {
-  const auto cutoff = static_cast<std::uint64_t>(std::max<std::int64_t>(0, nowSeconds - expiry_)) * 1000000000ULL;
+  const auto cutoff =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, nowSeconds - expiry_)) * 1000000000ULL;
   for (auto it = streams_.begin(); it != streams_.end();) {
     if (it->second.state.lastTimeNanos < cutoff) {
       bytes_ -= it->second.bytes;

@@ -26,7 +26,8 @@ struct StreamState {
 
 class CumulativeState {
  public:
-  CumulativeState(std::size_t maxBytes, std::int64_t expirySeconds) : maxBytes_(maxBytes), expiry_(expirySeconds) {}
+  CumulativeState(std::size_t maxBytes, std::int64_t expirySeconds)
+      : maxBytes_(maxBytes), expiry_(expirySeconds) {}
 
   // The stream's state, created with startNanos when new; nullptr when a new stream would exceed
   // the byte bound. A histogram stream is charged its largest size up front (both signs at

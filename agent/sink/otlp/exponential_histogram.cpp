@@ -17,7 +17,8 @@ struct Sample {
 // The steps of downscaling that fit indices [lo, hi] (given at `scale`) into kMaxBuckets.
 int stepsToFit(std::int32_t lo, std::int32_t hi, int scale) {
   int steps = 0;
-  while (scale - steps > kMinScale && (hi >> steps) - (lo >> steps) + 1 > static_cast<std::int32_t>(kMaxBuckets))
+  while (scale - steps > kMinScale &&
+         (hi >> steps) - (lo >> steps) + 1 > static_cast<std::int32_t>(kMaxBuckets))
     ++steps;
   return steps;
 }
@@ -83,7 +84,8 @@ void ExpoBuckets::downscale(int steps) {
   const std::int32_t newOffset = offset >> steps;
   std::vector<std::uint64_t> merged(static_cast<std::size_t>((lastIndex() >> steps) - newOffset) + 1, 0);
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    merged[static_cast<std::size_t>(((offset + static_cast<std::int32_t>(i)) >> steps) - newOffset)] += counts[i];
+    merged[static_cast<std::size_t>(((offset + static_cast<std::int32_t>(i)) >> steps) - newOffset)] +=
+        counts[i];
   }
   counts = std::move(merged);
   offset = newOffset;

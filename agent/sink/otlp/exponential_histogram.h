@@ -27,7 +27,7 @@ inline constexpr std::size_t kMaxBuckets = 160;
 std::int32_t bucketIndex(double magnitude, int scale);
 
 struct ExpoBuckets {
-  std::int32_t offset = 0;             // index of counts[0]
+  std::int32_t offset = 0;            // index of counts[0]
   std::vector<std::uint64_t> counts;  // counts[i]: bucket offset + i
   bool empty() const { return counts.empty(); }
   std::int32_t lastIndex() const { return offset + static_cast<std::int32_t>(counts.size()) - 1; }

@@ -12,18 +12,18 @@ using serialize::ProtobufWriter;
 
 // Field numbers (opentelemetry/proto/metrics/v1/metrics.proto and friends).
 namespace field {
-constexpr std::uint32_t kResourceMetrics = 1;                      // ExportMetricsServiceRequest
-constexpr std::uint32_t kResource = 1, kScopeMetrics = 2;          // ResourceMetrics
-constexpr std::uint32_t kScope = 1, kMetrics = 2;                  // ScopeMetrics
-constexpr std::uint32_t kScopeName = 1, kScopeVersion = 2;         // InstrumentationScope
-constexpr std::uint32_t kResourceAttributes = 1;                   // Resource
+constexpr std::uint32_t kResourceMetrics = 1;               // ExportMetricsServiceRequest
+constexpr std::uint32_t kResource = 1, kScopeMetrics = 2;   // ResourceMetrics
+constexpr std::uint32_t kScope = 1, kMetrics = 2;           // ScopeMetrics
+constexpr std::uint32_t kScopeName = 1, kScopeVersion = 2;  // InstrumentationScope
+constexpr std::uint32_t kResourceAttributes = 1;            // Resource
 constexpr std::uint32_t kName = 1, kUnit = 3, kGauge = 5, kSum = 7, kExponentialHistogram = 10;  // Metric
 constexpr std::uint32_t kDataPoints = 1, kTemporality = 2, kMonotonic = 3;  // Gauge / Sum / ExpHistogram
 // NumberDataPoint
 constexpr std::uint32_t kNumberAttributes = 7, kStart = 2, kTime = 3, kAsDouble = 4;
 // ExponentialHistogramDataPoint
-constexpr std::uint32_t kExpAttributes = 1, kCount = 4, kExpSum = 5, kScale = 6, kZeroCount = 7, kPositive = 8,
-                        kNegative = 9, kMin = 12, kMax = 13;
+constexpr std::uint32_t kExpAttributes = 1, kCount = 4, kExpSum = 5, kScale = 6, kZeroCount = 7,
+                        kPositive = 8, kNegative = 9, kMin = 12, kMax = 13;
 constexpr std::uint32_t kOffset = 1, kBucketCounts = 2;  // ExponentialHistogramDataPoint.Buckets
 }  // namespace field
 
@@ -118,7 +118,8 @@ void OtlpEncoder::writeSeries(const Series& series) {
     std::uint64_t start = nanos(series.timestamped ? p.timestamp - interval : p.timestamp);
     double value = p.value;
     if (cumulative) {
-      if (stream == nullptr) stream = state_.find(streamKey('c', series.name, series.host, series.tags), start, false);
+      if (stream == nullptr)
+        stream = state_.find(streamKey('c', series.name, series.host, series.tags), start, false);
       if (stream == nullptr) {
         ++stats_.stateFull;
         continue;
@@ -218,7 +219,8 @@ void OtlpEncoder::addMetric(std::vector<serialize::Payload>& out) {
     ++stats_.oversizedMetrics;
     return;
   }
-  if (!metrics_.empty() && metrics_.size() + metric_.size() + 8 + envelope > options_.maxRequestBytes) pack(out);
+  if (!metrics_.empty() && metrics_.size() + metric_.size() + 8 + envelope > options_.maxRequestBytes)
+    pack(out);
   ProtobufWriter(metrics_).bytesField(field::kMetrics, metric_);
   ++pendingItems_;
   pendingPoints_ += metricPoints_;
@@ -237,8 +239,8 @@ serialize::Payload OtlpEncoder::makePayload(std::string_view metrics, std::size_
   // ExportMetricsServiceRequest{1: ResourceMetrics{1: resource, 2: ScopeMetrics{1: scope, 2.. metrics}}}
   using W = ProtobufWriter;
   const std::size_t scopeMetrics = 1 + W::varintSize(scope_.size()) + scope_.size() + metrics.size();
-  const std::size_t resourceMetrics = 1 + W::varintSize(resource_.size()) + resource_.size() + 1 +
-                                      W::varintSize(scopeMetrics) + scopeMetrics;
+  const std::size_t resourceMetrics =
+      1 + W::varintSize(resource_.size()) + resource_.size() + 1 + W::varintSize(scopeMetrics) + scopeMetrics;
   std::string body;
   body.reserve(1 + W::varintSize(resourceMetrics) + resourceMetrics);
   W w(body);

@@ -65,7 +65,8 @@ class OtlpEncoder {
   // After the last slice of a flush: forgets idle cumulative streams, releases big scratch buffers.
   void endFlush(std::int64_t flushTimestamp);
   // Cuts a payload the server answered 413 in two (by metrics); nullopt for a single metric.
-  std::optional<std::pair<serialize::Payload, serialize::Payload>> split(const serialize::Payload& payload) const;
+  std::optional<std::pair<serialize::Payload, serialize::Payload>> split(
+      const serialize::Payload& payload) const;
 
   const EncoderStats& stats() const { return stats_; }
   std::size_t cumulativeBytes() const { return state_.bytes(); }

@@ -17,11 +17,18 @@ class ProtobufWriter {
   enum WireType : std::uint8_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2 };
 
   void varint(std::uint64_t value) {
+    if (value < 0x80) {
+      out_.push_back(static_cast<char>(value));
+      return;
+    }
+    char bytes[10];
+    std::size_t n = 0;
     while (value >= 0x80) {
-      out_.push_back(static_cast<char>((value & 0x7F) | 0x80));
+      bytes[n++] = static_cast<char>((value & 0x7F) | 0x80);
       value >>= 7;
     }
-    out_.push_back(static_cast<char>(value));
+    bytes[n++] = static_cast<char>(value);
+    out_.append(bytes, n);
   }
   void key(std::uint32_t field, WireType type) { varint((static_cast<std::uint64_t>(field) << 3) | type); }
 
@@ -34,11 +41,11 @@ class ProtobufWriter {
     key(field, kFixed64);
     std::uint64_t bits;
     std::memcpy(&bits, &value, sizeof bits);
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
+    littleEndian64(bits);
   }
   void fixed64Field(std::uint32_t field, std::uint64_t value) {
     key(field, kFixed64);
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+    littleEndian64(value);
   }
   void uint64Field(std::uint32_t field, std::uint64_t value) {
     key(field, kVarint);
@@ -68,6 +75,12 @@ class ProtobufWriter {
   }
 
  private:
+  void littleEndian64(std::uint64_t value) {
+    char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+    out_.append(bytes, 8);
+  }
+
   std::string& out_;
 };
 

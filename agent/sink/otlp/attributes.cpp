@@ -23,17 +23,21 @@ void setIfKnown(Attributes& attributes, std::string_view key, std::string_view v
   if (!value.empty()) set(attributes, key, value);
 }
 
-// KeyValue{1: key, 2: AnyValue{1: string_value}}. An empty string is still written: a oneof
-// member has presence, and an AnyValue without one means "no value".
+// KeyValue{1: key, 2: AnyValue{1: string_value}}, written in place (lengths computed first). An
+// empty string is still written: a oneof member has presence, and an AnyValue without one means
+// "no value".
 void writeKeyValue(serialize::ProtobufWriter& writer, std::uint32_t field, std::string_view key,
-                   std::string_view value, std::string& keyValue, std::string& anyValue) {
-  anyValue.clear();
-  serialize::ProtobufWriter(anyValue).bytesField(1, value);
-  keyValue.clear();
-  serialize::ProtobufWriter kv(keyValue);
-  kv.bytesField(1, key);
-  kv.bytesField(2, anyValue);
-  writer.bytesField(field, keyValue);
+                   std::string_view value) {
+  using W = serialize::ProtobufWriter;
+  const std::size_t anyValue = 1 + W::varintSize(value.size()) + value.size();
+  const std::size_t keyValue =
+      1 + W::varintSize(key.size()) + key.size() + 1 + W::varintSize(anyValue) + anyValue;
+  writer.key(field, W::kLengthDelimited);
+  writer.varint(keyValue);
+  writer.bytesField(1, key);
+  writer.key(2, W::kLengthDelimited);
+  writer.varint(anyValue);
+  writer.bytesField(1, value);
 }
 
 }  // namespace
@@ -73,8 +77,7 @@ std::string randomUuid() {
 }
 
 void writeAttributes(serialize::ProtobufWriter& writer, std::uint32_t field, const Attributes& attributes) {
-  std::string keyValue, anyValue;
-  for (const auto& [key, value] : attributes) writeKeyValue(writer, field, key, value, keyValue, anyValue);
+  for (const auto& [key, value] : attributes) writeKeyValue(writer, field, key, value);
 }
 
 void TagAttributeWriter::write(serialize::ProtobufWriter& writer, std::uint32_t field,
@@ -96,7 +99,7 @@ void TagAttributeWriter::write(serialize::ProtobufWriter& writer, std::uint32_t 
     std::size_t end = i + 1;
     while (end < pairs_.size() && pairs_[end].first == pairs_[i].first) ++end;
     if (end == i + 1) {
-      writeKeyValue(writer, field, pairs_[i].first, pairs_[i].second, keyValue_, anyValue_);
+      writeKeyValue(writer, field, pairs_[i].first, pairs_[i].second);
     } else {
       joined_.clear();
       for (std::size_t j = i; j < end; ++j) {
@@ -108,7 +111,7 @@ void TagAttributeWriter::write(serialize::ProtobufWriter& writer, std::uint32_t 
         if (!joined_.empty()) joined_.push_back(',');
         joined_.append(value);
       }
-      writeKeyValue(writer, field, pairs_[i].first, joined_, keyValue_, anyValue_);
+      writeKeyValue(writer, field, pairs_[i].first, joined_);
     }
     i = end;
   }

@@ -48,7 +48,7 @@ class TagAttributeWriter {
 
  private:
   std::vector<std::pair<std::string_view, std::string_view>> pairs_;
-  std::string joined_, keyValue_, anyValue_;
+  std::string joined_;
 };
 
 }  // namespace dynostatsd::otlp

@@ -70,12 +70,10 @@ void OtlpEncoder::encode(const FlushBatch& slice, std::vector<serialize::Payload
   stats_.unsupported += slice.events.size() + slice.checks.size();
   for (const Series& series : slice.series) {
     if (series.kind == MetricKind::HistogramStatistic) continue;  // Datadog's form; we read distributions
-    writeSeries(series);
-    addMetric(out);
+    writeSeries(series, out);
   }
   for (const DistributionSeries& series : slice.distributions) {
-    writeDistribution(series);
-    addMetric(out);
+    writeDistribution(series, out);
   }
   pack(out);
 }
@@ -94,19 +92,13 @@ const std::string& OtlpEncoder::streamKey(char kind, const std::string& name, co
   return key_;
 }
 
-void OtlpEncoder::writeSeries(const Series& series) {
-  metric_.clear();
-  metricPoints_ = 0;
+void OtlpEncoder::writeSeries(const Series& series, std::vector<serialize::Payload>& out) {
+  using W = ProtobufWriter;
   const bool counter = series.kind == MetricKind::Counter;
   const bool cumulative = counter && options_.temporality == OtlpTemporality::Cumulative;
-  attributes_.clear();
-  {
-    ProtobufWriter a(attributes_);
-    tagWriter_.write(a, field::kNumberAttributes, series.tags, series.host);
-  }
+  // Pass 1: the points to send (cumulative: added to the stream's running total).
+  numbers_.clear();
   StreamState* stream = nullptr;
-  data_.clear();
-  ProtobufWriter data(data_);
   const std::int64_t interval = series.interval > 0 ? series.interval : options_.intervalSeconds;
   for (const Point& p : series.points) {
     if (!std::isfinite(p.value)) {
@@ -114,41 +106,60 @@ void OtlpEncoder::writeSeries(const Series& series) {
       continue;
     }
     // A bucket point covers (start, start + interval]; a |T point is at its own time.
-    const std::uint64_t time = nanos(series.timestamped ? p.timestamp : p.timestamp + interval);
-    std::uint64_t start = nanos(series.timestamped ? p.timestamp - interval : p.timestamp);
-    double value = p.value;
+    NumberPoint point{nanos(series.timestamped ? p.timestamp - interval : p.timestamp),
+                      nanos(series.timestamped ? p.timestamp : p.timestamp + interval), p.value};
     if (cumulative) {
       if (stream == nullptr)
-        stream = state_.find(streamKey('c', series.name, series.host, series.tags), start, false);
+        stream = state_.find(streamKey('c', series.name, series.host, series.tags), point.start, false);
       if (stream == nullptr) {
         ++stats_.stateFull;
         continue;
       }
-      stream->total += value;
-      stream->lastTimeNanos = std::max(stream->lastTimeNanos, time);
-      value = stream->total;
-      start = stream->startNanos;
+      stream->total += p.value;
+      stream->lastTimeNanos = std::max(stream->lastTimeNanos, point.time);
+      point = {stream->startNanos, stream->lastTimeNanos, stream->total};
     }
-    point_ = attributes_;
-    ProtobufWriter point(point_);
-    if (counter) point.fixed64Field(field::kStart, start);
-    point.fixed64Field(field::kTime, cumulative ? stream->lastTimeNanos : time);
-    point.doubleField(field::kAsDouble, value);  // written even when 0: a oneof member has presence
-    data.bytesField(field::kDataPoints, point_);
-    ++metricPoints_;
+    numbers_.push_back(point);
   }
-  if (metricPoints_ == 0) return;
+  if (numbers_.empty()) return;
+
+  // Pass 2: sizes first, then the Metric written in place into the request under way.
+  attributes_.clear();
+  {
+    W a(attributes_);
+    tagWriter_.write(a, field::kNumberAttributes, series.tags, series.host);
+  }
+  const std::string_view unit = ucum(series.unit);
+  const std::size_t pointBytes = attributes_.size() + (counter ? 9 : 0) + 9 + 9;
+  const std::size_t dataBytes =
+      numbers_.size() * (1 + W::varintSize(pointBytes) + pointBytes) + (counter ? 4 : 0);
+  const std::size_t metricBytes = 1 + W::varintSize(series.name.size()) + series.name.size() +
+                                  (unit.empty() ? 0 : 1 + W::varintSize(unit.size()) + unit.size()) + 1 +
+                                  W::varintSize(dataBytes) + dataBytes;
+  if (!reserveMetric(metricBytes, out)) return;
+  W w(metrics_);
+  w.key(field::kMetrics, W::kLengthDelimited);
+  w.varint(metricBytes);
+  w.bytesField(field::kName, series.name);
+  if (!unit.empty()) w.bytesField(field::kUnit, unit);
+  w.key(counter ? field::kSum : field::kGauge, W::kLengthDelimited);
+  w.varint(dataBytes);
+  for (const NumberPoint& p : numbers_) {
+    w.key(field::kDataPoints, W::kLengthDelimited);
+    w.varint(pointBytes);
+    metrics_.append(attributes_);
+    if (counter) w.fixed64Field(field::kStart, p.start);
+    w.fixed64Field(field::kTime, p.time);
+    w.doubleField(field::kAsDouble, p.value);  // written even when 0: a oneof member has presence
+  }
   if (counter) {
-    data.uint64Field(field::kTemporality, cumulative ? kCumulative : kDelta);
-    data.uint64Field(field::kMonotonic, 1);
+    w.uint64Field(field::kTemporality, cumulative ? kCumulative : kDelta);
+    w.uint64Field(field::kMonotonic, 1);
   }
-  ProtobufWriter metric(metric_);
-  metric.bytesField(field::kName, series.name);
-  if (!series.unit.empty()) metric.bytesField(field::kUnit, ucum(series.unit));
-  metric.bytesField(counter ? field::kSum : field::kGauge, data_);
+  committed(numbers_.size());
 }
 
-void OtlpEncoder::writeDistribution(const DistributionSeries& series) {
+void OtlpEncoder::writeDistribution(const DistributionSeries& series, std::vector<serialize::Payload>& out) {
   metric_.clear();
   metricPoints_ = 0;
   const bool cumulative = options_.temporality == OtlpTemporality::Cumulative;
@@ -208,34 +219,46 @@ void OtlpEncoder::writeDistribution(const DistributionSeries& series) {
   metric.bytesField(field::kName, series.name);
   if (series.kind == DistributionKind::Timer) metric.bytesField(field::kUnit, "ms");
   metric.bytesField(field::kExponentialHistogram, data_);
+  if (!reserveMetric(metric_.size(), out)) return;
+  ProtobufWriter(metrics_).bytesField(field::kMetrics, metric_);
+  committed(metricPoints_);
 }
 
-void OtlpEncoder::addMetric(std::vector<serialize::Payload>& out) {
-  if (metricPoints_ == 0) return;
+bool OtlpEncoder::reserveMetric(std::size_t metricBytes, std::vector<serialize::Payload>& out) {
   // The envelope around the metrics costs well under 1 KiB (the resource attributes are bounded
   // by the environment they come from).
   const std::size_t envelope = resource_.size() + scope_.size() + 64;
-  if (metric_.size() + envelope > options_.maxRequestBytes) {
+  const std::size_t field = 1 + ProtobufWriter::varintSize(metricBytes) + metricBytes;
+  if (field + envelope > options_.maxRequestBytes) {
     ++stats_.oversizedMetrics;
-    return;
+    return false;
   }
-  if (!metrics_.empty() && metrics_.size() + metric_.size() + 8 + envelope > options_.maxRequestBytes)
-    pack(out);
-  ProtobufWriter(metrics_).bytesField(field::kMetrics, metric_);
+  if (!metrics_.empty() && metrics_.size() + field + envelope > options_.maxRequestBytes) pack(out);
+  if (metrics_.capacity() < options_.maxRequestBytes) metrics_.reserve(options_.maxRequestBytes);
+  return true;
+}
+
+void OtlpEncoder::committed(std::size_t points) {
   ++pendingItems_;
-  pendingPoints_ += metricPoints_;
-  stats_.pointsEncoded += metricPoints_;
+  pendingPoints_ += points;
+  stats_.pointsEncoded += points;
 }
 
 void OtlpEncoder::pack(std::vector<serialize::Payload>& out) {
   if (pendingItems_ == 0) return;
-  out.push_back(makePayload(metrics_, pendingItems_, pendingPoints_));
+  if (auto payload = makePayload(metrics_, pendingPoints_)) {
+    out.push_back(std::move(*payload));
+  } else {
+    ++stats_.compressFailures;
+    stats_.compressFailedPoints += pendingPoints_;
+  }
   metrics_.clear();
   pendingItems_ = 0;
   pendingPoints_ = 0;
 }
 
-serialize::Payload OtlpEncoder::makePayload(std::string_view metrics, std::size_t, std::size_t points) const {
+std::optional<serialize::Payload> OtlpEncoder::makePayload(std::string_view metrics,
+                                                           std::size_t points) const {
   // ExportMetricsServiceRequest{1: ResourceMetrics{1: resource, 2: ScopeMetrics{1: scope, 2.. metrics}}}
   using W = ProtobufWriter;
   const std::size_t scopeMetrics = 1 + W::varintSize(scope_.size()) + scope_.size() + metrics.size();
@@ -256,7 +279,12 @@ serialize::Payload OtlpEncoder::makePayload(std::string_view metrics, std::size_
   payload.compression = options_.gzip ? Compression::Gzip : Compression::None;
   payload.uncompressedBytes = body.size();
   payload.items = points;
-  payload.body = options_.gzip ? serialize::compress(Compression::Gzip, body) : std::move(body);
+  if (!options_.gzip) {
+    payload.body = std::move(body);
+    return payload;
+  }
+  payload.body = serialize::compress(Compression::Gzip, body);
+  if (payload.body.empty()) return std::nullopt;  // never send an empty body in place of the data
   return payload;
 }
 

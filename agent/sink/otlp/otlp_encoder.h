@@ -43,6 +43,8 @@ struct EncoderStats {
   std::uint64_t nonFinitePoints = 0;   // NaN / Inf values
   std::uint64_t stateFull = 0;         // cumulative: points of new streams beyond the state bound
   std::uint64_t oversizedMetrics = 0;  // one metric larger than a whole request, dropped
+  std::uint64_t compressFailures = 0;  // requests lost because gzip failed (allocation)
+  std::uint64_t compressFailedPoints = 0;
   std::uint64_t pointsEncoded = 0;
 };
 
@@ -69,17 +71,22 @@ class OtlpEncoder {
       const serialize::Payload& payload) const;
 
   const EncoderStats& stats() const { return stats_; }
+  const EncoderOptions& options() const { return options_; }
   std::size_t cumulativeBytes() const { return state_.bytes(); }
   std::size_t cumulativeStreams() const { return state_.streams(); }
 
  private:
-  // Each writes one Metric into metric_ with its points counted in metricPoints_ (0: nothing to send).
-  void writeSeries(const Series& series);
-  void writeDistribution(const DistributionSeries& series);
-  // Appends metric_ to the request under way (packing that request first when it would overflow).
-  void addMetric(std::vector<serialize::Payload>& out);
+  // Each appends one Metric to the request under way (packing that request first when the metric
+  // would overflow it); nothing when no point is left to send.
+  void writeSeries(const Series& series, std::vector<serialize::Payload>& out);
+  void writeDistribution(const DistributionSeries& series, std::vector<serialize::Payload>& out);
+  // Room for a Metric of `metricBytes` in the request under way; false (counted) when it could
+  // never fit a request.
+  bool reserveMetric(std::size_t metricBytes, std::vector<serialize::Payload>& out);
+  void committed(std::size_t points);
   void pack(std::vector<serialize::Payload>& out);
-  serialize::Payload makePayload(std::string_view metrics, std::size_t items, std::size_t points) const;
+  // The request around `metrics` (Metric fields), compressed; nullopt when compression failed.
+  std::optional<serialize::Payload> makePayload(std::string_view metrics, std::size_t points) const;
   // The stream identity of cumulative state: kind, name, host and tags (key_, reused).
   const std::string& streamKey(char kind, const std::string& name, const std::string& host,
                                const std::vector<std::string>& tags);
@@ -91,6 +98,11 @@ class OtlpEncoder {
   TagAttributeWriter tagWriter_;
   EncoderStats stats_;
   // Scratch, reused: attributes of the current series, one data point, one metric's data, one metric.
+  struct NumberPoint {
+    std::uint64_t start, time;
+    double value;
+  };
+  std::vector<NumberPoint> numbers_;
   std::string attributes_, point_, data_, metric_, key_;
   std::string metrics_;  // the request under way: Metric messages, each with its tag and length
   std::size_t metricPoints_ = 0;

@@ -126,12 +126,14 @@ std::optional<std::pair<serialize::Payload, serialize::Payload>> OtlpEncoder::sp
       writer.bytesField(2, metrics[i]);
       points += pointsOf(metrics[i]);
     }
-    serialize::Payload out = makePayload(body, to - from, points);
-    out.endpoint = payload.endpoint;
+    std::optional<serialize::Payload> out = makePayload(body, points);
+    if (out) out->endpoint = payload.endpoint;
     return out;
   };
   const std::size_t middle = metrics.size() / 2;
-  return std::make_pair(half(0, middle), half(middle, metrics.size()));
+  auto first = half(0, middle), second = half(middle, metrics.size());
+  if (!first || !second) return std::nullopt;
+  return std::make_pair(std::move(*first), std::move(*second));
 }
 
 }  // namespace dynostatsd::otlp

@@ -9,6 +9,7 @@
 #include "app/agent.h"
 #include "config/config_loader.h"
 #include "parse/explain.h"
+#include "sink/registry.h"
 #include "telemetry/log.h"
 
 namespace dynostatsd {
@@ -70,6 +71,9 @@ int checkConfig(const LoadedConfig& loaded) {
     if (!setting.flag.empty()) line += " flag=" + std::string(setting.flag);
     out += line + "\n";
   }
+  // The outputs this configuration turns on, where each sends (never a secret).
+  for (const ActiveSink& sink : describeSinks(loaded.config))
+    out += "sink=" + sink.name + " target=" + log::quote(sink.description) + "\n";
   out += "valid=true\n";
   std::cout << out << std::flush;
   return 0;

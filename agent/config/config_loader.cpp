@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/config_values.h"
+#include "config/otel_values.h"
 #include "config/settings_table.h"
 #include "telemetry/log.h"
 
@@ -228,7 +229,8 @@ bool loadConfig(const ConfigInputs& inputs, LoadedConfig& out, ConfigError& erro
         "setting=shutdown_grace reason=\"shutdown_grace + shutdown_deadline exceed 28 s; Heroku "
         "sends SIGKILL 30 s after SIGTERM\"");
   }
-  if (out.config.forward.apiKey.empty() && !out.config.logMetrics) {
+  // The l2met lines are the default output only when no other output is configured.
+  if (out.config.forward.apiKey.empty() && !config::otlpEnabled(out.config.otlp) && !out.config.logMetrics) {
     out.config.logMetrics = true;
     out.logMetricsForced = true;
   }

@@ -283,8 +283,9 @@ std::optional<serialize::Payload> OtlpEncoder::makePayload(std::string_view metr
     payload.body = std::move(body);
     return payload;
   }
-  payload.body = serialize::compress(Compression::Gzip, body);
-  if (payload.body.empty()) return std::nullopt;  // never send an empty body in place of the data
+  std::optional<std::string> compressed = serialize::compress(Compression::Gzip, body);
+  if (!compressed) return std::nullopt;  // never send an empty body in place of the data
+  payload.body = std::move(*compressed);
   return payload;
 }
 

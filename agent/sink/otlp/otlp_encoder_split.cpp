@@ -127,7 +127,7 @@ std::optional<std::pair<serialize::Payload, serialize::Payload>> OtlpEncoder::sp
       points += pointsOf(metrics[i]);
     }
     std::optional<serialize::Payload> out = makePayload(body, points);
-    if (out) out->endpoint = payload.endpoint;
+    if (out) out->route = payload.route;
     return out;
   };
   const std::size_t middle = metrics.size() / 2;

@@ -133,3 +133,29 @@ inline std::string systemGunzip(const std::string& bytes) {
 }
 
 }  // namespace otlptest
+
+namespace otlptest {
+
+// Encodes a text-format message with `protoc --encode` (the official encoder, for answers the
+// tests feed the sink).
+inline std::string encodeText(const std::string& messageType, const std::string& text) {
+  char path[] = "/tmp/otlp-text-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  const std::string proto = sharedDir() + "/otlp-proto";
+  const std::string command = "protoc --encode=" + messageType + " -I " + proto + " " + proto +
+                              "/opentelemetry/proto/collector/metrics/v1/metrics_service.proto < " + path;
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  REQUIRE(::pclose(pipe) == 0);
+  ::unlink(path);
+  return out;
+}
+
+}  // namespace otlptest

@@ -197,11 +197,16 @@ void OtlpSink::start() {
 }
 
 std::string OtlpSink::masked(std::string text) const {
+  auto mask = [&text](std::string_view secret) {
+    if (secret.size() < 4) return;
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+      text.replace(at, secret.size(), "***");
+  };
   for (const auto& header : config_.headers) {
-    if (header.value.size() < 4) continue;
-    for (std::size_t at = text.find(header.value); at != std::string::npos;
-         at = text.find(header.value, at + 3))
-      text.replace(at, header.value.size(), "***");
+    mask(header.value);
+    // "Bearer <token>", "Basic <base64>", "Api-Token <t>": a server may echo the token alone.
+    const std::size_t space = header.value.rfind(' ');
+    if (space != std::string::npos) mask(std::string_view(header.value).substr(space + 1));
   }
   return text;
 }

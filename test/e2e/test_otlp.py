@@ -166,6 +166,19 @@ class OtlpValuesTest(OtlpTestCase):
         self.assertEqual(agent.stop(), 0)
 
 
+    def test_timestamped_points_keep_their_timestamp(self):
+        agent = self.start_agent()
+        stamp = int(time.time()) - 120
+        agent.send("otlp.stamped:5|g|T%d\notlp.stampedc:3|c|T%d" % (stamp, stamp))
+        self.otlp.wait_for(lambda: self.otlp.points("otlp.stamped") and self.otlp.points("otlp.stampedc"), 10)
+        gauge = self.otlp.points("otlp.stamped")[0]
+        self.assertEqual((gauge.time_unix_nano, gauge.as_double), (stamp * 10**9, 5))
+        count = self.otlp.points("otlp.stampedc")[0]
+        self.assertEqual((count.time_unix_nano, count.as_double), (stamp * 10**9, 3))
+        self.assertEqual(count.start_time_unix_nano, (stamp - 1) * 10**9)  # T - interval
+        self.assertEqual(agent.stop(), 0)
+
+
 class OtlpDeliveryTest(OtlpTestCase):
     def test_429_with_retry_after_seconds_and_http_date(self):
         for form in ("seconds", "http-date"):

@@ -176,3 +176,16 @@ TEST_CASE("resource attributes: percent-decoded pairs; an error discards the who
   CHECK_FALSE(e.load());
   CHECK(e.error.setting == "otlp_resource_attributes");
 }
+
+TEST_CASE("with OTLP on and no Datadog key, the l2met lines are not forced on") {
+  Env e;
+  REQUIRE(e.load());
+  CHECK(e.loaded.config.logMetrics);  // nothing configured: the embedded default
+  e.vars["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318";
+  REQUIRE(e.load());
+  CHECK_FALSE(e.loaded.config.logMetrics);
+  CHECK_FALSE(e.loaded.logMetricsForced);
+  e.vars["DYNOSTATSD_LOG_METRICS"] = "true";
+  REQUIRE(e.load());
+  CHECK(e.loaded.config.logMetrics);
+}

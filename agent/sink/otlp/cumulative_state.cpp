@@ -1,17 +1,19 @@
 #include "sink/otlp/cumulative_state.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace dynostatsd::otlp {
 
 StreamState* CumulativeState::find(std::string_view key, std::uint64_t startNanos, bool histogram) {
-  lookup_.assign(key);
-  if (auto it = streams_.find(lookup_); it != streams_.end()) return &it->second.state;
-  const std::size_t cost = key.size() + sizeof(Entry) + kEntryOverhead + (histogram ? kHistogramBytes : 0);
+  const std::uint64_t hash = std::hash<std::string_view>{}(key);
+  if (auto it = streams_.find(hash); it != streams_.end()) return &it->second.state;
+  const std::size_t cost = histogram ? kHistogramBytes : kCounterBytes;
   if (bytes_ + cost > maxBytes_) return nullptr;
   bytes_ += cost;
-  Entry& entry = streams_.emplace(lookup_, Entry{}).first->second;
+  Entry& entry = streams_[hash];
   entry.state.startNanos = startNanos;
+  if (histogram) entry.state.histogram = std::make_unique<ExponentialHistogram>();
   entry.bytes = cost;
   return &entry.state;
 }

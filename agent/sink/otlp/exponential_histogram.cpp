@@ -167,6 +167,9 @@ void ExponentialHistogram::merge(const ExponentialHistogram& other) {
     positive.add(otherPositive.offset + static_cast<std::int32_t>(i), otherPositive.counts[i]);
   for (std::size_t i = 0; i < otherNegative.counts.size(); ++i)
     negative.add(otherNegative.offset + static_cast<std::int32_t>(i), otherNegative.counts[i]);
+  // Capacities stay at the size (<= kMaxBuckets), so a stream never outgrows what CumulativeState charged.
+  positive.counts.shrink_to_fit();
+  negative.counts.shrink_to_fit();
   scale = target;
   count += other.count;
   zeroCount += other.zeroCount;

@@ -192,11 +192,11 @@ void OtlpEncoder::writeDistribution(const DistributionSeries& series, std::vecto
         ++stats_.stateFull;
         continue;
       }
-      stream->histogram.merge(delta);
+      stream->histogram->merge(delta);
       stream->lastTimeNanos = std::max(stream->lastTimeNanos, time);
       start = stream->startNanos;
       time = stream->lastTimeNanos;
-      h = &stream->histogram;
+      h = stream->histogram.get();
     }
     point_ = attributes_;
     ProtobufWriter point(point_);

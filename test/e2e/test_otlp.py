@@ -293,7 +293,8 @@ class OtlpConfigTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, output)
         self.assertIn("x-honeycomb-team=***", output)
         self.assertNotIn(SECRET[:16], output)
-        self.assertIn("https://api.honeycomb.io/v1/metrics", output)
+        self.assertIn("sink=otlp target=https://api.honeycomb.io/v1/metrics\n", result.stdout)
+        self.assertNotIn("sink=l2met", result.stdout)  # OTLP alone: no l2met lines forced on
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 #include "config/otel_values.h"
 #include "forward/curl_http_client.h"
+#include "sink/otlp/protobuf_reader.h"
 #include "sink/registry.h"
 
 namespace dynostatsd::otlp {
@@ -43,58 +44,6 @@ EncoderOptions encoderOptions(const Config& config) {
   return options;
 }
 
-// Protobuf fields of one message, length-delimited ones with their bytes, varints with their value.
-struct Field {
-  std::uint32_t number = 0;
-  int wire = 0;
-  std::uint64_t value = 0;
-  std::string_view bytes;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  bool next(Field& field) {
-    if (pos_ >= data_.size()) return false;
-    std::uint64_t key = 0;
-    if (!varint(key)) return false;
-    field.number = static_cast<std::uint32_t>(key >> 3);
-    field.wire = static_cast<int>(key & 7);
-    switch (field.wire) {
-      case 0: return varint(field.value);
-      case 1: return skip(8);
-      case 5: return skip(4);
-      case 2: {
-        std::uint64_t length = 0;
-        if (!varint(length)) return false;
-        // A body cut at kMaxResponseBody: keep what arrived of the last field.
-        field.bytes = data_.substr(pos_, std::min<std::uint64_t>(length, data_.size() - pos_));
-        pos_ += field.bytes.size();
-        return true;
-      }
-      default: return false;
-    }
-  }
-
- private:
-  bool varint(std::uint64_t& out) {
-    out = 0;
-    for (int shift = 0; shift < 64 && pos_ < data_.size(); shift += 7) {
-      const auto byte = static_cast<unsigned char>(data_[pos_++]);
-      out |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return false;
-  }
-  bool skip(std::size_t n) {
-    if (data_.size() - pos_ < n) return false;
-    pos_ += n;
-    return true;
-  }
-  std::string_view data_;
-  std::size_t pos_ = 0;
-};
-
 bool printable(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
@@ -121,13 +70,13 @@ Outcome classify(const HttpResponse& response, std::int64_t nowSeconds) {
 }
 
 std::optional<PartialSuccess> parsePartialSuccess(std::string_view body) {
-  Reader response(body);
-  Field field;
+  ProtobufReader response(body, ProtobufReader::Truncated::Cut);
+  ProtobufReader::Field field;
   while (response.next(field)) {
     if (field.number != 1 || field.wire != 2) continue;
     PartialSuccess out;
-    Reader partial(field.bytes);
-    Field inner;
+    ProtobufReader partial(field.bytes, ProtobufReader::Truncated::Cut);
+    ProtobufReader::Field inner;
     while (partial.next(inner)) {
       if (inner.number == 1 && inner.wire == 0)
         out.rejectedDataPoints = static_cast<std::int64_t>(inner.value);
@@ -141,8 +90,8 @@ std::optional<PartialSuccess> parsePartialSuccess(std::string_view body) {
 
 std::string errorMessage(const HttpResponse& response) {
   if (isProtobuf(response)) {
-    Reader status(response.body);
-    Field field;
+    ProtobufReader status(response.body, ProtobufReader::Truncated::Cut);
+    ProtobufReader::Field field;
     while (status.next(field)) {
       if (field.number == 2 && field.wire == 2 && printable(field.bytes)) return std::string(field.bytes);
     }

@@ -14,6 +14,7 @@ Beyond FakeIntake's faults:
   retry_after = "3" | "<HTTP-date>"   sent with injected 429/503 answers
   partial(rejected, message)          the next answers carry partial_success
   fail(400, ...)                      answered with a google.rpc.Status whose message names the fault
+  max_body(bytes)                     413 when the raw (compressed) body is larger
 
 Queries: points(name) -> [(data point, metric, resource attributes dict)], resource(), metrics().
 """
@@ -144,6 +145,9 @@ class FakeOtlpIntake(FakeIntake):
             record["decode_error"] = str(err)
             return 400, _rpc_status(3, "cannot decode: %s" % err), {}
         record["decoded_bytes"] = len(decoded)
+        max_body = self._max_body
+        if max_body is not None and len(body) > max_body:
+            return 413, _rpc_status(8, "request too large (test limit %d bytes)" % max_body), {}
         record["request"] = request
         response = metrics_service_pb2.ExportMetricsServiceResponse()
         with self._lock:

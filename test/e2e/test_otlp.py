@@ -225,6 +225,20 @@ class OtlpDeliveryTest(OtlpTestCase):
                         agent.stderr())
         self.assertEqual(agent.stop(), 0)
 
+    def test_413_splits_until_every_series_fits(self):
+        self.otlp.max_body(600)
+        agent = self.start_agent(OTEL_EXPORTER_OTLP_COMPRESSION="none")
+        for start in range(0, 200, 50):
+            agent.send("\n".join("otlp.split.%d:1|c" % i for i in range(start, start + 50)))
+
+        def all_arrived():
+            return all(self.otlp.total("otlp.split.%d" % i) >= 1 for i in range(200))
+
+        self.assertTrue(self.otlp.wait_for(all_arrived, 30), "some series never arrived")
+        self.assertTrue(any(r["status"] == 413 for r in self.otlp.records()))
+        self.assertTrue(all(self.otlp.total("otlp.split.%d" % i) == 1 for i in range(200)))  # none twice
+        self.assertEqual(agent.stop(), 0)
+
     def test_partial_success_is_logged_and_never_retried(self):
         self.otlp.partial(3, "3 points had invalid names")
         agent = self.start_agent()

@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include "protoc_decode.h"
+#include "serialize/compressor.h"
+
+#include <algorithm>
 
 using namespace dynostatsd;
 using namespace dynostatsd::otlp;
@@ -87,4 +90,127 @@ TEST_CASE("errorMessage: google.rpc.Status.message, or a short text body") {
   CHECK(errorMessage(answer(400, {{"content-type", "text/plain"}}, "invalid temporality")) ==
         "invalid temporality");
   CHECK(errorMessage(answer(400, {{"content-type", "application/x-protobuf"}}, "\x12\x05\x01\x02")) == "");
+}
+
+namespace {
+
+// Records requests; the test answers the oldest one.
+class FakeHttpClient final : public forward::HttpClient {
+ public:
+  void send(const forward::HttpRequest& request, Completion done) override {
+    requests.push_back(request);
+    bodies.emplace_back(request.body);
+    pending.push_back(std::move(done));
+  }
+  std::size_t inFlight() const override { return pending.size(); }
+  void close() override { pending.clear(); }
+  bool closed() const override { return false; }
+  void answer(HttpResponse response) {
+    REQUIRE(!pending.empty());
+    auto done = std::move(pending.front());
+    pending.erase(pending.begin());
+    done(response);
+  }
+  std::vector<forward::HttpRequest> requests;
+  std::vector<std::string> bodies;
+  std::vector<Completion> pending;
+};
+
+struct SinkFixture {
+  SinkFixture() : clock(1700000000000) {
+    uv_loop_init(&loop);
+    config.otlp.endpoint = "http://127.0.0.1:9/v1/metrics";
+    config.otlp.headers = {{"x-api-key", "secret-value-123"}, {"Content-Type", "text/plain"}};
+    config.enrich.appName = "myapp";
+    auto fake = std::make_unique<FakeHttpClient>();
+    http = fake.get();
+    sink = std::make_unique<OtlpSink>(&loop, config, clock, std::move(fake), [] { return 0.5; });
+  }
+  ~SinkFixture() {
+    sink->close();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+  }
+  double metric(const std::string& name, const std::string& tag = "") const {
+    std::vector<SelfMetric> out;
+    sink->collectSelfMetrics(out);
+    for (const SelfMetric& m : out) {
+      if (m.name == name && (tag.empty() || std::find(m.tags.begin(), m.tags.end(), tag) != m.tags.end()))
+        return m.value;
+    }
+    return -1;
+  }
+  uv_loop_t loop{};
+  ManualClock clock;
+  Config config;
+  FakeHttpClient* http = nullptr;
+  std::unique_ptr<OtlpSink> sink;
+};
+
+FlushBatch counterAndEvent() {
+  FlushBatch batch;
+  Series s;
+  s.name = "hits";
+  s.kind = MetricKind::Counter;
+  s.type = SeriesType::Rate;
+  s.points = {{1700000000, 4}};
+  batch.series.push_back(s);
+  batch.events.resize(1);
+  return batch;
+}
+
+}  // namespace
+
+TEST_CASE("OtlpSink: one POST per request with the OTLP headers; partial_success counted, not retried") {
+  SinkFixture f;
+  f.sink->submit(counterAndEvent());
+  f.sink->endFlush(1700000010);
+  uv_run(&f.loop, UV_RUN_NOWAIT);
+  REQUIRE(f.http->requests.size() == 1);
+  const auto& request = f.http->requests[0];
+  CHECK(request.url == "http://127.0.0.1:9/v1/metrics");
+  std::vector<std::pair<std::string, std::string>> expected = {
+      {"Content-Type", "application/x-protobuf"},
+      {"User-Agent", std::string("dynostatsd/") + DYNOSTATSD_VERSION},
+      {"Content-Encoding", "gzip"},
+      {"x-api-key", "secret-value-123"}};  // the user's Content-Type is not allowed to override ours
+  CHECK(request.headers == expected);
+  auto plain = serialize::decompress(Compression::Gzip, f.http->bodies[0], 1 << 20);
+  REQUIRE(plain);
+  CHECK(
+      otlptest::decodeRequest(*plain).at("resource_metrics").at("scope_metrics").at("metrics").leaf("name") ==
+      "\"hits\"");
+  CHECK(f.metric("sink.dropped_items", "reason:unsupported_by_sink") == 1);
+
+  HttpResponse ok =
+      answer(200, {{"content-type", "application/x-protobuf"}},
+             otlptest::encodeText("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse",
+                                  "partial_success { rejected_data_points: 1 error_message: \"no\" }"));
+  f.http->answer(ok);
+  uv_run(&f.loop, UV_RUN_NOWAIT);
+  CHECK(f.metric("sink.dropped_items", "reason:rejected") == 1);
+  CHECK(f.metric("sink.partial_successes") == 1);
+  CHECK(f.metric("sink.points_sent") == 1);
+  CHECK(f.http->requests.size() == 1);  // never retried
+}
+
+TEST_CASE("OtlpSink: 400 is dropped without a retry; 503 is retried") {
+  SinkFixture f;
+  f.sink->submit(counterAndEvent());
+  f.sink->endFlush(1700000010);
+  uv_run(&f.loop, UV_RUN_NOWAIT);
+  REQUIRE(f.http->requests.size() == 1);
+  f.http->answer(answer(503, {{"retry-after", "1"}}));
+  f.clock.advanceMillis(1500);
+  f.sink->delivery().pumpForTest();
+  REQUIRE(f.http->requests.size() == 2);
+  f.http->answer(answer(400, {{"content-type", "application/x-protobuf"}},
+                        std::string("\x12\x03"
+                                    "bad",
+                                    5)));
+  f.clock.advanceMillis(100000);
+  f.sink->delivery().pumpForTest();
+  CHECK(f.http->requests.size() == 2);
+  CHECK(f.metric("sink.dropped_items", "reason:http_400") == 1);
+  CHECK(f.metric("sink.retries", "reason:http_503") == 1);
 }

@@ -35,6 +35,16 @@ def free_udp_port():
         return sock.getsockname()[1]
 
 
+def kernel_drops(port):
+    """The receive-buffer drops the kernel counted on our UDP socket (/proc/net/udp, last column)."""
+    with open("/proc/net/udp", encoding="ascii") as handle:
+        for line in handle.readlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(":%04X" % port):
+                return int(fields[-1])
+    return 0
+
+
 def run(args, latency, workdir):
     schemas = os.path.join(workdir, "no-schemas.json")
     with open(schemas, "w", encoding="utf-8") as handle:
@@ -59,6 +69,8 @@ def run(args, latency, workdir):
     load = subprocess.run([args.loadgen, "--port", str(port), "--names", str(args.names), "--types", "c",
                            "--tags", "0", "--rate", str(args.rate), "--duration", str(args.seconds),
                            "--expected", expected_path], capture_output=True, text=True, check=True)
+    time.sleep(0.5)  # let the agent read what is still in the socket
+    drops = kernel_drops(port)
     agent.send_signal(signal.SIGTERM)
     stopping = time.monotonic()
     _, err = agent.communicate(timeout=60)
@@ -84,6 +96,7 @@ def run(args, latency, workdir):
         "latency_s": latency, "rate": args.rate, "seconds": args.seconds, "names": args.names,
         "datagrams_sent": json.loads(load.stdout)["datagrams"], "counts_sent": sent,
         "counts_received": round(got), "lost_pct": round(100.0 * (sent - got) / sent, 3) if sent else 0,
+        "datagrams_dropped_by_kernel": drops,
         "series_payloads": payloads, "run_s": round(stopped - started, 1),
         "shutdown_s": round(stopped - stopping, 1), "shutdown_deadline_lines": undelivered[:1],
         "dropped_lines": len(dropped),
@@ -106,12 +119,14 @@ def main():
             row = run(args, latency, workdir)
             print(json.dumps(row), flush=True)
             rows.append(row)
-    print("\n| intake latency | load | counts sent | received | lost | series payloads | shutdown |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| intake latency | load | counts sent | received | lost | datagrams dropped by the kernel (ingest) "
+          "| payloads dropped (delivery) | series payloads | shutdown |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %.0f s | %d datagrams/s x %d s, %d contexts | %d | %d | %.3f %% | %d | %.1f s |" % (
+        print("| %.0f s | %d datagrams/s x %d s, %d contexts | %d | %d | %.3f %% | %d | %d | %d | %.1f s |" % (
             r["latency_s"], r["rate"], r["seconds"], r["names"], r["counts_sent"], r["counts_received"],
-            r["lost_pct"], r["series_payloads"], r["shutdown_s"]))
+            r["lost_pct"], r["datagrams_dropped_by_kernel"], r["dropped_lines"], r["series_payloads"],
+            r["shutdown_s"]))
 
 
 if __name__ == "__main__":

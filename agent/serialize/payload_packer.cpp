@@ -121,7 +121,7 @@ std::optional<Payload> PayloadPacker::build(const ItemBuffer& items, std::size_t
   if (method_ == Compression::None) {
     payload.body = std::move(raw);
   } else {
-    std::optional<std::string> body = compress(method_, raw);
+    std::optional<std::string> body = failCompression_ ? std::nullopt : compress(method_, raw);
     if (!body) {
       compressFailures_ += last - first;  // never send an empty body in place of the data
       return std::nullopt;

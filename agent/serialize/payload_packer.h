@@ -77,6 +77,9 @@ class PayloadPacker {
   // pack()); never sent as an empty body.
   std::size_t compressFailures() const { return compressFailures_; }
 
+  // Makes every compression fail, so tests can reach the compress_failed path.
+  void failCompressionForTest(bool fail) { failCompression_ = fail; }
+
   // Smaller limits so tests can reach them with a few items.
   void setLimitsForTest(std::size_t maxCompressedBytes, std::size_t maxUncompressedBytes);
 
@@ -93,6 +96,7 @@ class PayloadPacker {
   std::size_t maxUncompressed_;
   std::size_t maxItems_;
   std::size_t compressFailures_ = 0;
+  bool failCompression_ = false;
   double ratio_ = 0;  // uncompressed / compressed bytes of the last payload; 0 until known
 };
 

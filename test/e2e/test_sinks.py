@@ -40,9 +40,11 @@ class SinkIsolationTest(unittest.TestCase):
             for i in range(4):
                 line = agent.wait_until(
                     lambda i=i: any(re.search(r"tags=round:%d count#iso\.hits=1\b" % i, l) for l in agent.stdout()),
-                    timeout=5)
+                    timeout=10)
                 self.assertTrue(line, "l2met round %d missing:\n%s" % (i, "\n".join(agent.stdout()[-10:])))
-            self.assertTrue(any("reason=connect" in l and "sink=datadog" in l for l in agent.stderr()))
+            # Refused (connect), or cut mid-request when a flush raced refuse() (network).
+            self.assertTrue(any(re.search(r"stage=forward reason=(connect|network) .*sink=datadog", l)
+                                for l in agent.stderr()), "\n".join(agent.stderr()[-10:]))
             # Datadog: everything arrives once the intake is back (backoff at most 4-8 s here).
             def rounds():
                 got = set()

@@ -63,6 +63,7 @@ class DatadogSink final : public Sink {
   const std::string& baseUrl() const { return baseUrl_; }
   forward::Delivery& delivery() { return delivery_; }
   const Serializer& serializer() const { return serializer_; }
+  Serializer& serializerForTest() { return serializer_; }
 
  private:
   std::vector<forward::Route> makeRoutes();

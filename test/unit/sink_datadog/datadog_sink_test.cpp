@@ -462,3 +462,17 @@ TEST_CASE("A 202 that lists errors is counted sent and its errors are logged") {
       std::string::npos);
   CHECK(logs.find("reason=intake_errors") == logs.rfind("reason=intake_errors"));
 }
+
+TEST_CASE("A payload whose compression fails is dropped and counted, never sent with an empty body") {
+  Fixture f;
+  f.sink->serializerForTest().packerForTest(Endpoint::SeriesV2).failCompressionForTest(true);
+  f.submit(batchOf(3));
+  CHECK(f.http->sent.empty());
+  CHECK(f.sink->serializer().stats().compressFailures == 3);
+  CHECK(f.metric("sink.dropped_items", "reason:compress_failed") == 3);
+  CHECK(f.metric("sink.oversized_items") == 0);  // not mistaken for items too big
+  f.sink->serializerForTest().packerForTest(Endpoint::SeriesV2).failCompressionForTest(false);
+  f.submit(batchOf(1));
+  REQUIRE(f.http->sent.size() == 1);
+  CHECK_FALSE(f.http->sent[0].body.empty());
+}

@@ -166,7 +166,7 @@ double threadCpuMillis() {
   return static_cast<double>(now.tv_sec) * 1000 + static_cast<double>(now.tv_nsec) / 1e6;
 }
 
-// Not a timed assertion: `unit_serialize "[.perf]"` prints the figure for the README/bench table.
+// Not a timed assertion: `unit_sink_datadog "[.perf]"` prints the figure for the README/bench table.
 TEST_CASE("Serialize and compress 100k series: timing", "[.perf]") {
   std::vector<Series> series(100000);
   for (std::size_t i = 0; i < series.size(); ++i) {

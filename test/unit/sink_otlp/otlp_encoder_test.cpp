@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -443,4 +444,26 @@ TEST_CASE("cumulative per-stream costs (README: ~100 B a counter, ~2.7 KB a hist
   CHECK(CumulativeState::kHistogramBytes <= 2800);  // 2776 measured
   std::printf("cumulative stream cost: counter %zu B, histogram %zu B\n", CumulativeState::kCounterBytes,
               CumulativeState::kHistogramBytes);
+}
+
+TEST_CASE("split() of corrupt or cut bodies returns nothing instead of crashing") {
+  OtlpEncoder encoder(plainOptions());
+  FlushBatch batch;
+  for (int i = 0; i < 4; ++i)
+    batch.series.push_back(series("m" + std::to_string(i), MetricKind::Gauge, {}, {{1000, 1}}));
+  std::vector<serialize::Payload> out;
+  encoder.encode(batch, out);
+  REQUIRE(out.size() == 1);
+  const std::string valid = out[0].body;
+  std::mt19937 random(7);
+  for (int i = 0; i < 5000; ++i) {
+    serialize::Payload payload;
+    payload.body = valid.substr(0, random() % (valid.size() + 1));
+    for (int flips = 0; flips < 3 && !payload.body.empty(); ++flips)
+      payload.body[random() % payload.body.size()] = static_cast<char>(random());
+    auto halves = encoder.split(payload);
+    if (halves) CHECK(halves->first.items + halves->second.items <= 4);
+    payload.compression = Compression::Gzip;
+    CHECK_FALSE(encoder.split(payload));  // not a gzip stream
+  }
 }

@@ -6,6 +6,7 @@
 #include "serialize/compressor.h"
 
 #include <algorithm>
+#include <random>
 
 using namespace dynostatsd;
 using namespace dynostatsd::otlp;
@@ -213,4 +214,20 @@ TEST_CASE("OtlpSink: 400 is dropped without a retry; 503 is retried") {
   CHECK(f.http->requests.size() == 2);
   CHECK(f.metric("sink.dropped_items", "reason:http_400") == 1);
   CHECK(f.metric("sink.retries", "reason:http_503") == 1);
+}
+
+TEST_CASE("answers are untrusted: random and truncated bodies never crash the readers") {
+  std::mt19937 random(42);
+  const std::string valid =
+      otlptest::encodeText("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse",
+                           "partial_success { rejected_data_points: 7 error_message: \"x\" }");
+  for (int i = 0; i < 20000; ++i) {
+    std::string body(random() % 64, '\0');
+    for (char& c : body) c = static_cast<char>(random());
+    if (i % 2 == 0) body = valid.substr(0, random() % (valid.size() + 1)) + body;
+    auto partial = parsePartialSuccess(body);
+    if (partial) CHECK(partial->errorMessage.size() <= body.size());
+    CHECK(errorMessage(answer(400, {{"content-type", "application/x-protobuf"}}, body)).size() <=
+          body.size());
+  }
 }

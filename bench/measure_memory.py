@@ -2,6 +2,7 @@
 """The agent's memory footprint, as in README.md ("Performance") and bench/RESULTS.md.
 
   /usr/bin/python3 bench/measure_memory.py BIN LOADGEN [--contexts 10000,100000] [--smaps] [--runs N]
+                                           [--sinks datadog|otlp|otlp-cumulative|datadog+otlp]
 
 BIN: a dynostatsd binary; LOADGEN: bench's load generator (cmake --build <dir> --target loadgen).
 Figures come from /proc/<pid>/status (VmRSS, RssAnon, RssFile, VmHWM) and, with --smaps, a
@@ -52,15 +53,26 @@ def smaps_by_mapping(pid):
     return sorted(resident.items(), key=lambda kv: -kv[1])
 
 
+# --sinks: which outputs the agents with a "key" send to (all to the same local intake, which
+# answers 202: success for Datadog and OTLP alike).
+SINKS = {
+    "datadog": lambda url: {"DD_API_KEY": "bench0000000000000000000000000000", "DD_DD_URL": url,
+                            "DYNOSTATSD_VALIDATE_API_KEY": "false"},
+    "otlp": lambda url: {"OTEL_EXPORTER_OTLP_ENDPOINT": url},
+    "otlp-cumulative": lambda url: {"OTEL_EXPORTER_OTLP_ENDPOINT": url,
+                                    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "cumulative"},
+}
+
+
 class Agent:
-    def __init__(self, binary, intake_url=None):
+    def __init__(self, binary, intake_url=None, sinks="datadog"):
         self.port = freePort(socket.SOCK_DGRAM)
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "DD_DOGSTATSD_PORT": str(self.port), "DYNO": "web.1",
                "HEROKU_APP_NAME": "bench", "DYNOSTATSD_FLUSH_INTERVAL": "2", "DYNOSTATSD_SHUTDOWN_GRACE": "0",
                "DD_DOGSTATSD_SO_RCVBUF": "4194304"}  # explicit, for binaries older than this default
         if intake_url:
-            env.update({"DD_API_KEY": "bench0000000000000000000000000000", "DD_DD_URL": intake_url,
-                        "DYNOSTATSD_VALIDATE_API_KEY": "false"})
+            for sink in sinks.split("+"):
+                env.update(SINKS[sink](intake_url))
         self.proc = subprocess.Popen([binary, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True)
         self.lines = []
@@ -93,11 +105,12 @@ def main():
     parser.add_argument("--contexts", default="10000,100000")
     parser.add_argument("--runs", type=int, default=1, help="repeat the context runs, print medians")
     parser.add_argument("--smaps", action="store_true")
+    parser.add_argument("--sinks", default="datadog", help="datadog, otlp, otlp-cumulative, or a+b")
     args = parser.parse_args()
     intake = Intake()
     try:
         for label, url in (("idle log-only", None), ("idle key", intake.url)):
-            agent = Agent(args.binary, url)
+            agent = Agent(args.binary, url, args.sinks)
             time.sleep(1.2)
             st = status(agent.proc.pid)
             print(f"{label}: VmRSS {mb(st['VmRSS']):.1f} MB (RssAnon {mb(st['RssAnon']):.1f}, "
@@ -108,7 +121,7 @@ def main():
         for n in [int(x) for x in args.contexts.split(",") if x]:
             rows = []
             for _ in range(args.runs):
-                agent = Agent(args.binary, intake.url)
+                agent = Agent(args.binary, intake.url, args.sinks)
                 time.sleep(0.3)
                 subprocess.run([args.loadgen, "--port", str(agent.port), "--types", "c", "--lines", str(n), "--names",
                                 str(n), "--tags", "3", "--per-datagram", "20", "--rate", "4000"], check=True,

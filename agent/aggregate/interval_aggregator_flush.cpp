@@ -299,6 +299,7 @@ bool IntervalAggregator::flushTimestamped(FlushBatch& out, std::size_t maxItems,
     Series series = makeSeries(head.identity, "", counter ? SeriesType::Rate : SeriesType::Gauge,
                                counter ? MetricKind::Counter : MetricKind::Gauge);
     bytes += head.identity.size() + 64;
+    series.timestamped = true;
     std::size_t j = i;
     for (; j < draining.size() && draining[j].key == head.key; ++j) {
       pushPoint(series, draining[j].timestamp, draining[j].value);

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dynostatsd {
@@ -60,7 +61,29 @@ struct ForwardConfig {
 
 // One struct per output and source beyond Datadog, each filled by its own block of the settings
 // table (config/settings_table.cpp) and read by its own folder under agent/sink/ or agent/.
-struct OtlpConfig {  // OTEL_* (agent/sink/otlp/)
+enum class OtlpProtocol : std::uint8_t { HttpProtobuf };
+enum class OtlpTemporality : std::uint8_t { Auto, Delta, Cumulative };  // Auto: see otel_values.h
+struct OtlpHeader {
+  std::string name;
+  std::string value;  // secret: never logged, masked in check-config
+};
+struct OtlpConfig {  // OTEL_* (agent/sink/otlp/); metrics-specific variables win over generic ones
+  // The full metrics URL: OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/metrics", or
+  // OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as is. Empty: the sink is off.
+  std::string endpoint;
+  bool disabled = false;                                // OTEL_METRICS_EXPORTER=none
+  std::vector<OtlpHeader> headers;                      // OTEL_EXPORTER_OTLP_[METRICS_]HEADERS
+  bool gzip = true;                                     // OTEL_EXPORTER_OTLP_[METRICS_]COMPRESSION=gzip|none
+  int timeoutMillis = 10000;                            // OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT
+  OtlpProtocol protocol = OtlpProtocol::HttpProtobuf;   // OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL
+  OtlpTemporality temporality = OtlpTemporality::Auto;  // ..._METRICS_TEMPORALITY_PREFERENCE
+  std::string serviceName;                              // OTEL_SERVICE_NAME
+  std::vector<std::pair<std::string, std::string>> resourceAttributes;  // OTEL_RESOURCE_ATTRIBUTES
+  std::string dynoId;            // HEROKU_DYNO_ID -> service.instance.id
+  std::string appId;             // HEROKU_APP_ID -> heroku.app.id
+  std::string slugCommit;        // HEROKU_SLUG_COMMIT -> heroku.release.commit
+  std::string releaseCreatedAt;  // HEROKU_RELEASE_CREATED_AT -> heroku.release.creation_timestamp
+  std::size_t cumulativeStateBytes = 16 * 1024 * 1024;  // DYNOSTATSD_OTLP_CUMULATIVE_STATE_BYTES
 };
 enum class GraphiteTags : std::uint8_t { Tagged, Path };
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/config_values.h"
+#include "config/otel_values.h"
 #include "config/settings_table.h"
 #include "telemetry/log.h"
 
@@ -237,9 +238,10 @@ bool loadConfig(const ConfigInputs& inputs, LoadedConfig& out, ConfigError& erro
         "setting=shutdown_grace reason=\"shutdown_grace + shutdown_deadline exceed 28 s; Heroku "
         "sends SIGKILL 30 s after SIGTERM\"");
   }
-  // The embedded default: with no output configured (no Datadog key, no Graphite), print l2met lines.
+  // The embedded default: l2met lines only when no other output is configured (Datadog, OTLP, Graphite).
   const bool graphite = !out.config.graphite.url.empty() || !out.config.graphite.hostedGraphiteApiKey.empty();
-  if (out.config.forward.apiKey.empty() && !graphite && !out.config.logMetrics) {
+  if (out.config.forward.apiKey.empty() && !config::otlpEnabled(out.config.otlp) && !graphite &&
+      !out.config.logMetrics) {
     out.config.logMetrics = true;
     out.logMetricsForced = true;
   }

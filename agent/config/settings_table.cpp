@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/config_values.h"
+#include "config/otel_values.h"
 #include "telemetry/log.h"
 #include "telemetry/secrets.h"
 
@@ -147,6 +148,51 @@ std::string percentileText(const std::vector<int>& percentiles) {
     out += text;
   }
   return out;
+}
+
+// --- otlp setting kinds
+
+Setting otlpEndpoint(SettingInfo info, bool (*resolve)(std::string_view, std::string&, std::string&)) {
+  return {info,
+          [resolve](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+            return resolve(v, c.otlp.endpoint, e);
+          },
+          [](const Config& c) { return c.otlp.endpoint; }};
+}
+
+Setting otlpHeaders(SettingInfo info) {
+  return {info,
+          [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+            return parseOtelHeaders(v, c.otlp.headers, e);
+          },
+          [](const Config& c) { return showHeaders(c.otlp.headers); }};
+}
+
+Setting otlpCompression(SettingInfo info) {
+  return choice<bool>(
+      info, [](Config& c) -> bool& { return c.otlp.gzip; }, {{"gzip", true}, {"none", false}},
+      "must be gzip or none");
+}
+
+Setting otlpProtocol(SettingInfo info) {
+  return {info,
+          [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+            const std::string value = trim(v);
+            if (value == "http/protobuf") {
+              c.otlp.protocol = OtlpProtocol::HttpProtobuf;
+              return true;
+            }
+            if (value == "grpc") {
+              e = "grpc is not supported: dynostatsd sends OTLP/HTTP; set http/protobuf and the endpoint's "
+                  "HTTP port (4318, not 4317)";
+            } else if (value == "http/json") {
+              e = "http/json is not supported; set http/protobuf (every OTLP/HTTP receiver accepts it)";
+            } else {
+              e = "must be http/protobuf";
+            }
+            return false;
+          },
+          [](const Config&) { return std::string("http/protobuf"); }};
 }
 
 }  // namespace
@@ -303,6 +349,101 @@ const std::vector<Setting>& settingsTable() {
                "check the API key once at start (/api/v1/validate)"},
               [](Config& c) -> bool& { return c.forward.validateApiKey; }),
       // --- otlp
+      // Each OTEL_EXPORTER_OTLP_X comes before OTEL_EXPORTER_OTLP_METRICS_X: the table is applied
+      // in order, so the metrics-specific variable, when set, overwrites the generic one.
+      {{"otlp_metrics_exporter", "OTEL_METRICS_EXPORTER", "",
+        "otlp (the default endpoint unless one is set) or none (turns the OTLP sink off)"},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>& w) {
+         for (const auto& name : splitList(v)) {
+           if (name == "none") {
+             c.otlp.disabled = true;
+           } else if (name == "otlp") {
+             if (c.otlp.endpoint.empty()) c.otlp.endpoint = std::string(kOtlpDefaultEndpoint);
+           } else {
+             w.push_back("setting=otlp_metrics_exporter reason=\"unsupported exporter ignored\" exporter=" +
+                         log::quote(name));
+           }
+         }
+         e.clear();
+         return true;
+       },
+       [](const Config& c) { return std::string(c.otlp.disabled ? "none" : "otlp"); }},
+      otlpEndpoint({"otlp_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", "",
+                    "OTLP/HTTP base URL (/v1/metrics is appended); turns the OTLP sink on"},
+                   otlpEndpointFromBase),
+      otlpEndpoint({"otlp_metrics_endpoint", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "",
+                    "OTLP/HTTP metrics URL, used as is; turns the OTLP sink on"},
+                   otlpEndpointAsIs),
+      otlpHeaders({"otlp_headers", "OTEL_EXPORTER_OTLP_HEADERS", "",
+                   "request headers k1=v1,k2=v2 (percent-encoded values), e.g. Authorization=Basic%20...",
+                   true}),
+      otlpHeaders({"otlp_metrics_headers", "OTEL_EXPORTER_OTLP_METRICS_HEADERS", "",
+                   "request headers for metrics; replaces otlp_headers", true}),
+      otlpCompression({"otlp_compression", "OTEL_EXPORTER_OTLP_COMPRESSION", "", "gzip (default) or none"}),
+      otlpCompression({"otlp_metrics_compression", "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "",
+                       "gzip or none, for metrics"}),
+      integer<int>(
+          {"otlp_timeout", "OTEL_EXPORTER_OTLP_TIMEOUT", "", "OTLP request timeout, milliseconds"},
+          [](Config& c) -> int& { return c.otlp.timeoutMillis; }, 1, 600000),
+      integer<int>(
+          {"otlp_metrics_timeout", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "",
+           "OTLP metrics request timeout, milliseconds"},
+          [](Config& c) -> int& { return c.otlp.timeoutMillis; }, 1, 600000),
+      otlpProtocol(
+          {"otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "", "http/protobuf (the only one supported)"}),
+      otlpProtocol({"otlp_metrics_protocol", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "",
+                    "http/protobuf (the only one supported)"}),
+      {{"otlp_temporality", "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "",
+        "delta (default; cumulative for *.grafana.net), cumulative, or lowmemory (= delta here)"},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         std::string value = trim(v);
+         for (char& ch : value) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+         if (value == "delta" || value == "lowmemory") {
+           c.otlp.temporality = OtlpTemporality::Delta;
+         } else if (value == "cumulative") {
+           c.otlp.temporality = OtlpTemporality::Cumulative;
+         } else {
+           e = "must be delta, cumulative or lowmemory";
+           return false;
+         }
+         return true;
+       },
+       [](const Config& c) {
+         const bool cumulative = effectiveTemporality(c.otlp) == OtlpTemporality::Cumulative;
+         std::string out = cumulative ? "cumulative" : "delta";
+         if (c.otlp.temporality == OtlpTemporality::Auto && cumulative) out += " (auto: grafana.net)";
+         return out;
+       }},
+      text({"otlp_service_name", "OTEL_SERVICE_NAME", "",
+            "OTLP resource service.name (default: HEROKU_APP_NAME)"},
+           [](Config& c) -> std::string& { return c.otlp.serviceName; }),
+      {{"otlp_resource_attributes", "OTEL_RESOURCE_ATTRIBUTES", "",
+        "extra OTLP resource attributes k1=v1,k2=v2 (percent-encoded)"},
+       [](Config& c, std::string_view v, std::string& e, std::vector<std::string>&) {
+         return parseOtelPairs(v, c.otlp.resourceAttributes, e);
+       },
+       [](const Config& c) {
+         std::string out;
+         for (const auto& [key, value] : c.otlp.resourceAttributes) {
+           if (!out.empty()) out.push_back(',');
+           out += key + "=" + value;
+         }
+         return out;
+       }},
+      text({"dyno_id", "HEROKU_DYNO_ID", "", "dyno id (dyno metadata); OTLP service.instance.id"},
+           [](Config& c) -> std::string& { return c.otlp.dynoId; }),
+      text({"app_id", "HEROKU_APP_ID", "", "app id (dyno metadata); OTLP heroku.app.id"},
+           [](Config& c) -> std::string& { return c.otlp.appId; }),
+      text({"slug_commit", "HEROKU_SLUG_COMMIT", "",
+            "release commit (dyno metadata); OTLP heroku.release.commit"},
+           [](Config& c) -> std::string& { return c.otlp.slugCommit; }),
+      text({"release_created_at", "HEROKU_RELEASE_CREATED_AT", "",
+            "release time (dyno metadata); OTLP heroku.release.creation_timestamp"},
+           [](Config& c) -> std::string& { return c.otlp.releaseCreatedAt; }),
+      integer<std::size_t>(
+          {"otlp_cumulative_state_bytes", "DYNOSTATSD_OTLP_CUMULATIVE_STATE_BYTES", "",
+           "cumulative temporality: bytes of running totals kept; new series beyond it are dropped"},
+          [](Config& c) -> std::size_t& { return c.otlp.cumulativeStateBytes; }, 4096, std::int64_t{1} << 32),
       // --- graphite
       checkedText(
           {"graphite_url", "DYNOSTATSD_GRAPHITE_URL", "--graphite-url",

@@ -51,6 +51,7 @@ std::string reasonName(Reason reason, long status) {
     case Reason::CompressFailed: return "compress_failed";
     case Reason::UnsupportedBySink: return "unsupported_by_sink";
     case Reason::Rejected: return "rejected";
+    case Reason::StateFull: return "state_full";
   }
   return "none";
 }

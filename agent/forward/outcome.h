@@ -29,6 +29,7 @@ enum class Reason : std::uint8_t {
   UnsupportedBySink,  // content the sink has no form for (e.g. OTLP events)
   Rejected,           // the intake accepted the request but rejected part of it
   RetryDisabled,      // a retryable failure while retrying is off (queue bound 0)
+  StateFull,          // a sink's bounded state is full (OTLP cumulative: new series refused)
 };
 
 std::string reasonName(Reason reason, long status = 0);

@@ -37,6 +37,7 @@ struct Series {
   std::vector<Point> points;
   std::string unit;  // e.g. "millisecond" for timers; empty when none
   MetricKind kind = MetricKind::Gauge;
+  bool timestamped = false;  // `|T` points: each keeps its own timestamp (not a bucket start)
 };
 
 // One DDSketch per (bucket, context), in the Agent's Dogsketch form.

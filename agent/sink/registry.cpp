@@ -3,6 +3,7 @@
 #include "sink/datadog/datadog_sink.h"
 #include "sink/graphite/graphite_sink.h"
 #include "sink/l2met/l2met_sink.h"
+#include "sink/otlp/otlp_sink.h"
 
 namespace dynostatsd {
 
@@ -12,6 +13,7 @@ const std::vector<SinkRegistration>& sinkRegistry() {
       {"datadog", &datadog::describeConfig, &datadog::makeSink},
       {"l2met", &l2met::describeConfig, &l2met::makeSink},
       {"graphite", &graphite::describeConfig, &graphite::makeSink},
+      {"otlp", &otlp::describeConfig, &otlp::makeSink},
   };
   return registry;
 }

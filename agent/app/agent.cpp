@@ -36,7 +36,8 @@ std::string millisText(double millis) {
 
 }  // namespace
 
-Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
+Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos,
+             const std::vector<SourceFactory>& sources)
     : config_(loaded.config),
       warnings_(loaded.warnings),
       logMetricsForced_(loaded.logMetricsForced),
@@ -55,6 +56,8 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
   if (!config_.forward.apiKey.empty()) {
     forwarder_ = std::make_unique<forward::Forwarder>(loop_.get(), config_.forward, clock_);
   }
+  const SourceContext context{loop_.get(), consumer_, enricher_, clock_, config_};
+  for (const auto& make : sources) sources_.push_back(make(context));
 }
 
 Agent::~Agent() = default;
@@ -84,10 +87,25 @@ bool Agent::openListeners() {
   return true;
 }
 
+bool Agent::openSources(std::string& readyFields) {
+  for (auto& source : sources_) {
+    std::string error;
+    if (!source->open(readyFields, error)) {
+      log::write(log::Level::Error, "app", "msg=\"cannot open a source\" error=" + log::quote(error));
+      for (auto& opened : sources_) opened->close();
+      if (udp_) udp_->close();
+      if (unix_) unix_->close();
+      return false;
+    }
+  }
+  return true;
+}
+
 int Agent::run() {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must surface as EPIPE, not kill the agent
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
-  if (!openListeners()) {
+  std::string sourceFields;
+  if (!openListeners() || !openSources(sourceFields)) {
     loop_.close();
     return 1;
   }
@@ -104,6 +122,7 @@ int Agent::run() {
   if (forwarder_) output += " intake=" + log::quote(forward::displayUrl(forwarder_->baseUrl()));
   std::string ready = "msg=ready udp=" + (udp_ ? udp_->address() : std::string("off"));
   if (unix_) ready += " socket=" + log::quote(config_.ingest.socketPath);
+  ready += sourceFields;
   ready += " flush_interval=" + std::to_string(config_.aggregate.flushIntervalSeconds) + "s output=" + output;
   if (logMetricsForced_) ready += " api_key=none";
   if (udp_) ready += " rcvbuf=" + std::to_string(udp_->effectiveRcvbuf());
@@ -147,6 +166,7 @@ void Agent::onSignal(int signum) {
     return;
   }
   phase_ = Phase::Grace;
+  for (auto& source : sources_) source->onShutdown();
   log::write(log::Level::Info, "app",
              "msg=\"shutting down\" signal=" + signalName(signum) +
                  " grace=" + millisText(config_.shutdownGraceSeconds * 1000) + "ms");
@@ -160,6 +180,7 @@ void Agent::onGraceOver() {
     listener->drain();
     listener->close();
   }
+  for (auto& source : sources_) source->close();
   flushTimer_->close();
   graceTimer_->close();
   flush(true);
@@ -179,6 +200,7 @@ void Agent::finish() {
 
 void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
   ingestor_.collectSelfMetrics(out);
+  for (const auto& source : sources_) source->collectSelfMetrics(out);
   const AggregatorStats& a = aggregator_.stats();
   out.push_back({"contexts.live", {}, static_cast<double>(aggregator_.liveContexts()), false});
   out.push_back({"dropped", {"reason:context_limit"}, static_cast<double>(a.contextLimitDrops), true});

@@ -21,6 +21,7 @@
 #include "config/config_loader.h"
 #include "enrich/enricher.h"
 #include "ingest/ingestor.h"
+#include "ingest/source.h"
 #include "loop/datagram_listener.h"
 #include "loop/event_loop.h"
 #include "loop/signal_watcher.h"
@@ -38,7 +39,10 @@ class Forwarder;
 class Agent {
  public:
   // `startedAtNanos`: uv_hrtime() at process start, for the startup_ms figure in the ready line.
-  Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos);
+  // `sources`: run beside the DogStatsD listeners (which open only when configured), e.g. drain
+  // mode's Logplex endpoint; each is built once the aggregator exists.
+  Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos,
+        const std::vector<SourceFactory>& sources = {});
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -51,6 +55,7 @@ class Agent {
   enum class Phase : std::uint8_t { Running, Grace, Draining, Stopped };
 
   bool openListeners();
+  bool openSources(std::string& readyFields);
   void scheduleFlush();
   void onFlushTimer();
   void onSignal(int signum);
@@ -72,6 +77,7 @@ class Agent {
   SelfMetricsReporter selfMetrics_;
   std::unique_ptr<L2metReport> report_;
   std::unique_ptr<forward::Forwarder> forwarder_;
+  std::vector<std::unique_ptr<Source>> sources_;
   std::unique_ptr<DatagramListener> udp_;
   std::unique_ptr<DatagramListener> unix_;
   std::unique_ptr<Timer> flushTimer_;

@@ -20,6 +20,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -107,10 +108,10 @@ def post_many(port, payloads, deadline):
     return ok
 
 
-def start(binary, flush):
+def start(binary, flush, stdout=subprocess.DEVNULL):
     env = {"PATH": "/usr/bin:/bin", "DYNOSTATSD_DRAIN_CREDENTIALS": CREDENTIALS, "PORT": "0",
            "DYNOSTATSD_DRAIN_BIND_HOST": "127.0.0.1", "DYNOSTATSD_FLUSH_INTERVAL": str(flush)}
-    proc = subprocess.Popen([binary, "drain"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([binary, "drain"], env=env, stdout=stdout, stderr=subprocess.PIPE)
     line = proc.stderr.readline().decode()
     match = re.search(r"drain=127\.0\.0\.1:(\d+)", line)
     if not match:
@@ -148,7 +149,8 @@ def throughput(binary, batches):
 
 def memory(binary, apps):
     rng = random.Random(7)
-    proc, port = start(binary, 2)
+    report = tempfile.TemporaryFile("w+")  # the l2met report, for the live-context count
+    proc, port = start(binary, 2, stdout=report)
     try:
         idle = procStatusKb(proc.pid, "VmRSS")
         payloads = []
@@ -165,11 +167,16 @@ def memory(binary, apps):
         for _ in range(3):  # three rounds, as Logplex would keep sending
             post_many(port, payloads, deadline)
         time.sleep(2.5)  # a flush: the contexts are all live, their series built and sent
-        return {"apps": apps, "rss_idle_kb": idle, "rss_kb": procStatusKb(proc.pid, "VmRSS"),
-                "hwm_kb": procStatusKb(proc.pid, "VmHWM"), "contexts_per_app": 5 * 6 * 2 * 4 + 5 * 1 + 3}
+        rss, hwm = procStatusKb(proc.pid, "VmRSS"), procStatusKb(proc.pid, "VmHWM")
+        report.flush()
+        report.seek(0)
+        live = re.findall(r"sample#dynostatsd\.contexts\.live=(\d+)", report.read())
+        return {"apps": apps, "rss_idle_kb": idle, "rss_kb": rss, "hwm_kb": hwm,
+                "contexts": max(int(v) for v in live) if live else -1}
     finally:
         proc.terminate()
         proc.wait(30)
+        report.close()
 
 
 def main():
@@ -183,7 +190,7 @@ def main():
           "%(cpu_s).3f CPU s, %(wall_s).2f s wall -> %(lines_per_cpu_s).0f lines/CPU-s, RSS %(rss_kb)d kB" % t)
     m = memory(args.bin, min(args.apps, 1000))
     print("memory: %(apps)d source apps: RSS idle %(rss_idle_kb)d kB, after %(rss_kb)d kB, peak (VmHWM) "
-          "%(hwm_kb)d kB" % m)
+          "%(hwm_kb)d kB, %(contexts)d live contexts" % m)
 
 
 if __name__ == "__main__":

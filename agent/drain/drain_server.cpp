@@ -194,6 +194,7 @@ bool DrainServer::checkHead(ConnectionId id, Connection& connection) {
   connection.reserved = reserve;
   connection.counted = true;
   connection.app.assign(app);
+  connection.parser.reserveBody();
   if (parser.expectContinue() && parser.state() != HttpRequestParser::State::Complete) {
     server_->write(id, "HTTP/1.1 100 Continue\r\n\r\n");
   }

@@ -6,6 +6,7 @@ namespace dynostatsd::drain {
 namespace {
 
 constexpr std::size_t kMaxChunkLine = 1024;
+constexpr std::size_t kKeptBodyCapacity = 256 * 1024;
 
 char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -73,6 +74,10 @@ bool listContains(std::string_view list, std::string_view item) {
 
 }  // namespace
 
+void HttpRequestParser::reserveBody() {
+  if (contentLength_ > 0) body_.reserve(static_cast<std::size_t>(contentLength_));
+}
+
 void HttpRequestParser::reset() {
   state_ = State::Head;
   headComplete_ = false;
@@ -85,7 +90,12 @@ void HttpRequestParser::reset() {
   keepAlive_ = true;
   expectContinue_ = false;
   contentLength_ = -1;
-  body_.clear();
+  // An idle keep-alive connection keeps at most kKeptBodyCapacity of its last body's buffer.
+  if (body_.capacity() > kKeptBodyCapacity) {
+    std::string().swap(body_);
+  } else {
+    body_.clear();
+  }
   chunkState_ = ChunkState::Size;
   line_.clear();
   chunkLeft_ = 0;
@@ -232,7 +242,6 @@ bool HttpRequestParser::parseHead() {
   if (chunked) {
     state_ = State::Chunked;
   } else if (contentLength_ > 0) {
-    body_.reserve(static_cast<std::size_t>(contentLength_));
     state_ = State::Body;
   } else {
     state_ = State::Complete;

@@ -35,6 +35,9 @@ class HttpRequestParser {
   // turns true once, before any body byte is consumed, and feed() returns right then so the caller
   // can refuse the request before its body is read.
   std::size_t feed(std::string_view data);
+  // Allocates the declared Content-Length at once (call after admitting the request: the parser
+  // itself never allocates more than the bytes it was given).
+  void reserveBody();
   // Back to Head for the next request on the same connection (keeps buffer capacity).
   void reset();
 

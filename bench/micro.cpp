@@ -26,7 +26,7 @@
 #include "line_factory.h"
 #include "model/clock.h"
 #include "parse/parser.h"
-#include "serialize/serializer.h"
+#include "sink/datadog/serializer.h"
 
 namespace {
 
@@ -167,7 +167,7 @@ void benchFlush(std::uint64_t contexts, int tags, Compression compression, const
   double flushCpu = flushTimer.cpu(), flushWall = flushTimer.wall();
   const double rssBatch = statusMiB("VmRSS");
 
-  serialize::Serializer serializer(SeriesApi::V2, compression);
+  datadog::Serializer serializer(SeriesApi::V2, compression);
   std::vector<serialize::Payload> payloads;
   Timer serializeTimer;
   serializer.serialize(batch, payloads);

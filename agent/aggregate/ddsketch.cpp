@@ -122,3 +122,46 @@ double DDSketch::valueAtRank(double rank) const {
 }
 
 }  // namespace dynostatsd
+
+namespace dynostatsd {
+
+void exportBins(const DDSketch& sketch, DistributionPoint& point) {
+  point.samples.clear();
+  const auto& bins = sketch.bins();
+  point.sketchKeys.clear();
+  point.sketchCounts.clear();
+  point.sketchKeys.reserve(bins.size());
+  point.sketchCounts.reserve(bins.size());
+  for (const auto& bin : bins) {
+    point.sketchKeys.push_back(bin.key);
+    point.sketchCounts.push_back(bin.count);
+  }
+}
+
+double distributionQuantile(const DistributionPoint& point, double q) {
+  if (!(point.count > 0)) return 0;
+  q = std::clamp(q, 0.0, 1.0);
+  // The Agent's percentile rule with p = 100 q: the first value whose cumulative weight exceeds
+  // (p * N - 1) / 100.
+  const double rank = (q * 100 * point.count - 1) / 100;
+  double cumulative = 0;
+  if (!point.samples.empty()) {
+    for (const WeightedSample& sample : point.samples) {
+      cumulative += sample.weight;
+      if (cumulative > rank) return sample.value;
+    }
+    return point.samples.back().value;
+  }
+  if (point.sketchKeys.empty()) return point.max;
+  double value = DDSketch::binValue(point.sketchKeys.back());
+  for (std::size_t i = 0; i < point.sketchKeys.size() && i < point.sketchCounts.size(); ++i) {
+    cumulative += point.sketchCounts[i];
+    if (cumulative > rank) {
+      value = DDSketch::binValue(point.sketchKeys[i]);
+      break;
+    }
+  }
+  return std::clamp(value, point.min, point.max);
+}
+
+}  // namespace dynostatsd

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/series.h"
+
 namespace dynostatsd {
 
 class DDSketch {
@@ -70,5 +72,14 @@ class DDSketch {
   double max_ = 0;
   double sum_ = 0;
 };
+
+// Copies the sketch's bins into point.sketchKeys / sketchCounts (samples left empty).
+void exportBins(const DDSketch& sketch, DistributionPoint& point);
+
+// The q-quantile (0 <= q <= 1) of a neutral distribution point, for sinks: exact (the first
+// sample whose cumulative weight exceeds q * (count - 1), the Agent's rank rule) while the point
+// holds samples, else read from the sketch keys (relative error <= 0.78 %, clamped to
+// [min, max]). 0 for an empty point.
+double distributionQuantile(const DistributionPoint& point, double q);
 
 }  // namespace dynostatsd

@@ -67,6 +67,21 @@ HistogramSummary HistogramAccumulator::summarize(const std::vector<RankRule>& ru
   return summary;
 }
 
+void HistogramAccumulator::exportTo(DistributionPoint& point) {
+  point.count = weight_;
+  point.sum = sum_ + sumCompensation_;
+  point.min = min_;
+  point.max = max_;
+  if (sketch_) {
+    exportBins(*sketch_, point);
+    return;
+  }
+  std::sort(samples_.begin(), samples_.end(),
+            [](const WeightedValue& a, const WeightedValue& b) { return a.value < b.value; });
+  point.samples.reserve(samples_.size());
+  for (const auto& sample : samples_) point.samples.push_back(WeightedSample{sample.value, sample.weight});
+}
+
 void HistogramAccumulator::clear(std::size_t& exactBudget) {
   exactBudget += samples_.size();
   samples_.clear();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aggregate/ddsketch.h"
+#include "model/series.h"
 
 namespace dynostatsd {
 
@@ -41,6 +42,9 @@ class HistogramAccumulator {
   void add(double value, double weight, std::size_t& exactBudget);
   // Sorts the exact samples in place; call once per bucket.
   HistogramSummary summarize(const std::vector<RankRule>& rules);
+  // The sink-neutral form of this bucket (model/series.h DistributionPoint): count, sum, min and
+  // max exact; the samples sorted by value while exact, else the sketch's bins.
+  void exportTo(DistributionPoint& point);
   // Returns the exact samples' budget and forgets everything (keeps capacity for reuse).
   void clear(std::size_t& exactBudget);
 

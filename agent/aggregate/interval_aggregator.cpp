@@ -174,6 +174,7 @@ IntervalAggregator::Context* IntervalAggregator::findOrCreate(std::uint64_t key,
   context.key = key;
   context.identity = ContextIdentity::encode(sample.name, sample.host, sortedTags_);
   context.family = family;
+  context.timer = sample.type == MetricType::Timer;  // h and ms share a context; the first names it
   context.lastSeen = 0;
   context.lastSampleBucket = INT64_MIN;
   context.nextFlushBucket = INT64_MIN;
@@ -261,7 +262,7 @@ void IntervalAggregator::addTimestamped(const MetricSample& sample, std::int64_t
   for (const double v : sample.values) {
     if (!std::isfinite(v)) continue;
     if (family == Family::Counter) {
-      point.value += v / static_cast<double>(interval_);
+      point.value += v;  // the count: a Rate series carries counts (model/series.h)
     } else {
       point.value = v;
     }

@@ -2,8 +2,10 @@
 // IntervalAggregator: DogStatsD aggregation with the Datadog Agent's semantics.
 // Input: enriched MetricSamples (views valid only during add()); the injected Clock picks the
 // bucket (flushIntervalSeconds wide, aligned to the epoch) unless the sample has `|T`.
-// Output: flush() appends Series / SketchSeries for every CLOSED bucket to a FlushBatch that the
-// caller owns; flushAll also closes the open bucket (shutdown).
+// Output: flush() appends Series / SketchSeries / DistributionSeries (see setNeeds()) for every
+// CLOSED bucket to a FlushBatch that the caller owns; flushAll also closes the open bucket
+// (shutdown). Series.kind says which DogStatsD type each series came from; a counter's points
+// carry the interval's count (model/series.h).
 // Memory: at most maxContexts live contexts (more are dropped and counted), each set bucket keeps
 // <= kMaxSetMembers member hashes, histograms keep <= 2048 exact samples per bucket and
 // kExactSampleBudget overall before degrading to a sketch, |T samples wait in a queue of
@@ -68,6 +70,13 @@ class IntervalAggregator {
   // land in the open bucket). A flushAll call upgrades a cycle that is under way.
   bool flushSome(FlushBatch& out, bool flushAll, std::size_t maxItems);
 
+  // Which flush shapes to build (the union of the sinks' SinkNeeds): Datadog's (histogram
+  // statistic series and `sketches`) and/or the neutral `distributions`. Default: Datadog's only.
+  void setNeeds(bool datadogShapes, bool distributions) {
+    datadogShapes_ = datadogShapes;
+    distributions_ = distributions;
+  }
+
   std::size_t liveContexts() const { return liveContexts_; }
   const AggregatorStats& stats() const { return stats_; }
   std::size_t pendingTimestamped() const { return timestamped_.size(); }
@@ -97,7 +106,9 @@ class IntervalAggregator {
   void releaseBucket(Bucket& bucket);
   void pushPoint(Series& series, std::int64_t timestamp, double value);
   void rebuildIndex();
-  Series makeSeries(std::string_view identity, std::string_view suffix, SeriesType type) const;
+  DistributionSeries makeDistribution(const Context& context) const;
+  Series makeSeries(std::string_view identity, std::string_view suffix, SeriesType type,
+                    MetricKind kind) const;
   std::vector<std::string> seriesTags(std::string_view identity) const;
 
   AggregateConfig config_;
@@ -120,6 +131,8 @@ class IntervalAggregator {
   std::size_t liveByFamily_[5] = {};  // indexed by Family, to reserve the flush output once
   std::unique_ptr<Pools> pools_;
   std::size_t exactBudget_ = kExactSampleBudget;
+  bool datadogShapes_ = true;
+  bool distributions_ = false;
 
   struct FlushCycle {
     bool active = false;

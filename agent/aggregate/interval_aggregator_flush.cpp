@@ -20,7 +20,7 @@ void recycle(std::vector<std::unique_ptr<T>>& pool, std::unique_ptr<T> object, s
 // Flush timeline for one counter context (interval 10, counterExpirySeconds 300), sample at 1003:
 //
 //   bucket  1000  1010  1020 ... 1290  1300
-//   point   v/10   0     0   ...  0    (none: 1000 + 300 > 1300 is false)
+//   point   v      0     0   ...  0    (none: 1000 + 300 > 1300 is false)
 //
 // Buckets are emitted once closed (start < cutoff = start of the current bucket); zero points
 // resume at nextFlushBucket so no bucket is emitted twice.
@@ -51,9 +51,10 @@ bool IntervalAggregator::flushSome(FlushBatch& out, bool flushAll, std::size_t m
   out.series.reserve(out.series.size() + std::min(seriesBound, maxItems));
   out.sketches.reserve(out.sketches.size() + std::min(live(Family::Distribution), maxItems));
 
-  const std::size_t startItems = out.series.size() + out.sketches.size();
+  const auto items = [&out] { return out.series.size() + out.sketches.size() + out.distributions.size(); };
+  const std::size_t startItems = items();
   while (cycle_.slot < contexts_.size()) {
-    if (out.series.size() + out.sketches.size() - startItems >= maxItems) return false;
+    if (items() - startItems >= maxItems) return false;
     Context& context = contexts_[cycle_.slot++];
     if (context.key != 0) flushContext(context, cycle_.cutoff, cycle_.zeroFillEnd, out);
   }
@@ -97,7 +98,6 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
   const bool headClosed = context.head.start != Bucket::kNone && context.head.start < cutoff;
   if (headClosed) closedBuckets.push_back(&context.head);
   const std::size_t closed = closedBuckets.size();
-  const auto interval = static_cast<double>(interval_);
 
   // Counter zero-fill range: after the newest data bucket, not yet flushed, inside the window.
   std::int64_t zeroFrom = 0, zeroTo = 0;
@@ -113,11 +113,13 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
     case Family::Gauge:
     case Family::Set: {
       const bool counter = context.family == Family::Counter;
-      Series series = makeSeries(context.identity, "", counter ? SeriesType::Rate : SeriesType::Gauge);
+      Series series = makeSeries(context.identity, "", counter ? SeriesType::Rate : SeriesType::Gauge,
+                                 counter                         ? MetricKind::Counter
+                                 : context.family == Family::Set ? MetricKind::Set
+                                                                 : MetricKind::Gauge);
       for (std::size_t i = 0; i < closed; ++i) {
         const Bucket& bucket = *closedBuckets[i];
-        double value = bucket.value;
-        if (counter) value /= interval;
+        double value = bucket.value;  // a counter's: the count, sum of v/rate (model/series.h)
         if (context.family == Family::Set)
           value = static_cast<double>(bucket.members ? bucket.members->size() : 0);
         pushPoint(series, bucket.start, value);
@@ -130,46 +132,79 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
     }
     case Family::Histogram: {
       const std::size_t first = out.series.size();
-      for (const auto& output : histogramOutputs_) {
-        out.series.push_back(makeSeries(context.identity, output.suffix,
-                                        output.statistic == kCount ? SeriesType::Rate : SeriesType::Gauge));
-        out.series.back().points.reserve(closed);
+      if (datadogShapes_) {
+        for (const auto& output : histogramOutputs_) {
+          out.series.push_back(makeSeries(context.identity, output.suffix,
+                                          output.statistic == kCount ? SeriesType::Rate : SeriesType::Gauge,
+                                          MetricKind::HistogramStatistic));
+          out.series.back().points.reserve(closed);
+        }
       }
+      DistributionSeries distribution;
+      if (distributions_) distribution = makeDistribution(context);
       for (std::size_t i = 0; i < closed; ++i) {
         Bucket& bucket = *closedBuckets[i];
-        const HistogramSummary summary = bucket.histogram->summarize(rankRules_);
-        for (std::size_t o = 0; o < histogramOutputs_.size(); ++o) {
-          const auto& output = histogramOutputs_[o];
-          double value = 0;
-          switch (output.statistic) {
-            case kMax: value = summary.max; break;
-            case kMin: value = summary.min; break;
-            case kAvg: value = summary.avg; break;
-            case kSum: value = summary.sum; break;
-            case kCount: value = summary.weight / interval; break;
-            case kMedian:
-            case kPercentile: value = summary.ranked[output.rankIndex]; break;
+        if (datadogShapes_) {
+          const HistogramSummary summary = bucket.histogram->summarize(rankRules_);
+          for (std::size_t o = 0; o < histogramOutputs_.size(); ++o) {
+            const auto& output = histogramOutputs_[o];
+            double value = 0;
+            switch (output.statistic) {
+              case kMax: value = summary.max; break;
+              case kMin: value = summary.min; break;
+              case kAvg: value = summary.avg; break;
+              case kSum: value = summary.sum; break;
+              case kCount: value = summary.weight; break;  // a count (Rate series carry counts)
+              case kMedian:
+              case kPercentile: value = summary.ranked[output.rankIndex]; break;
+            }
+            pushPoint(out.series[first + o], bucket.start, value);
           }
-          pushPoint(out.series[first + o], bucket.start, value);
+        }
+        if (distributions_) {
+          DistributionPoint point;
+          point.timestamp = bucket.start;
+          bucket.histogram->exportTo(point);
+          if (std::isfinite(point.sum)) {
+            distribution.points.push_back(std::move(point));
+          } else {
+            ++stats_.nonFiniteResults;
+          }
         }
       }
       out.series.erase(std::remove_if(out.series.begin() + static_cast<std::ptrdiff_t>(first),
                                       out.series.end(), [](const Series& s) { return s.points.empty(); }),
                        out.series.end());
+      if (!distribution.points.empty()) out.distributions.push_back(std::move(distribution));
       break;
     }
     case Family::Distribution: {
       ContextIdentity identity(context.identity);
       SketchSeries series;
-      series.name = std::string(identity.name());
-      series.host = std::string(identity.host());
-      series.tags = seriesTags(context.identity);
+      DistributionSeries distribution;
+      if (datadogShapes_) {
+        series.name = std::string(identity.name());
+        series.host = std::string(identity.host());
+        series.tags = seriesTags(context.identity);
+      }
+      if (distributions_) distribution = makeDistribution(context);
       for (std::size_t i = 0; i < closed; ++i) {
         const DDSketch& sketch = *closedBuckets[i]->sketch;
         if (!std::isfinite(sketch.sum()) || !(sketch.count() < 9e18)) {
           ++stats_.nonFiniteResults;  // the values' sum overflowed a double
           continue;
         }
+        if (distributions_) {
+          DistributionPoint point;
+          point.timestamp = closedBuckets[i]->start;
+          point.count = sketch.count();
+          point.sum = sketch.sum();
+          point.min = sketch.min();
+          point.max = sketch.max();
+          exportBins(sketch, point);
+          distribution.points.push_back(std::move(point));
+        }
+        if (!datadogShapes_) continue;
         SketchPoint point;
         point.timestamp = closedBuckets[i]->start;
         point.count = static_cast<std::int64_t>(std::llround(sketch.count()));
@@ -188,6 +223,7 @@ void IntervalAggregator::flushContext(Context& context, std::int64_t cutoff, std
         series.points.push_back(std::move(point));
       }
       if (!series.points.empty()) out.sketches.push_back(std::move(series));
+      if (!distribution.points.empty()) out.distributions.push_back(std::move(distribution));
       break;
     }
   }
@@ -236,8 +272,9 @@ void IntervalAggregator::flushTimestamped(FlushBatch& out) {
                    });
   for (std::size_t i = 0; i < timestamped_.size();) {
     const TimestampedPoint& head = timestamped_[i];
-    Series series =
-        makeSeries(head.identity, "", head.family == Family::Counter ? SeriesType::Rate : SeriesType::Gauge);
+    const bool counter = head.family == Family::Counter;
+    Series series = makeSeries(head.identity, "", counter ? SeriesType::Rate : SeriesType::Gauge,
+                               counter ? MetricKind::Counter : MetricKind::Gauge);
     std::size_t j = i;
     for (; j < timestamped_.size() && timestamped_[j].key == head.key; ++j) {
       pushPoint(series, timestamped_[j].timestamp, timestamped_[j].value);
@@ -283,13 +320,26 @@ std::vector<std::string> IntervalAggregator::seriesTags(std::string_view encoded
   return tags;
 }
 
-Series IntervalAggregator::makeSeries(std::string_view encoded, std::string_view suffix,
-                                      SeriesType type) const {
+DistributionSeries IntervalAggregator::makeDistribution(const Context& context) const {
+  ContextIdentity identity(context.identity);
+  DistributionSeries series;
+  series.name = std::string(identity.name());
+  series.kind = context.family == Family::Distribution ? DistributionKind::Distribution
+                : context.timer                        ? DistributionKind::Timer
+                                                       : DistributionKind::Histogram;
+  series.host = std::string(identity.host());
+  series.tags = seriesTags(context.identity);
+  return series;
+}
+
+Series IntervalAggregator::makeSeries(std::string_view encoded, std::string_view suffix, SeriesType type,
+                                      MetricKind kind) const {
   ContextIdentity identity(encoded);
   Series series;
   series.name.reserve(identity.name().size() + suffix.size());
   series.name.append(identity.name()).append(suffix);
   series.type = type;
+  series.kind = kind;
   series.interval = interval_;
   series.host = std::string(identity.host());
   series.tags = seriesTags(encoded);

@@ -35,6 +35,7 @@ struct IntervalAggregator::Context {
   std::uint64_t key = 0;  // 0: free slot
   std::string identity;   // ContextIdentity encoding of name, host, sorted tags
   Family family = Family::Counter;
+  bool timer = false;                         // a histogram context created by `ms`
   std::int64_t lastSeen = 0;                  // clock seconds of the last accepted sample
   std::int64_t lastSampleBucket = INT64_MIN;  // newest bucket that received data
   std::int64_t nextFlushBucket = INT64_MIN;   // buckets before this one were flushed

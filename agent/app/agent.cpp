@@ -7,7 +7,7 @@
 #include <cstdio>
 
 #include "app/flush_schedule.h"
-#include "forward/forwarder.h"
+#include "sink/registry.h"
 
 namespace dynostatsd {
 namespace {
@@ -46,18 +46,22 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos,
       aggregator_(config_.aggregate, clock_, enricher_.staticTags()),
       consumer_(aggregator_),
       ingestor_(enricher_, consumer_, clock_),
-      selfMetrics_(enricher_.staticTags(), enricher_.defaultHost(), config_.aggregate.flushIntervalSeconds) {
-  if (config_.logMetrics) {
-    std::string source = !config_.enrich.dyno.empty()       ? config_.enrich.dyno
-                         : !enricher_.defaultHost().empty() ? enricher_.defaultHost()
-                                                            : std::string("dynostatsd");
-    report_ = std::make_unique<L2metReport>(source, enricher_.staticTags(), enricher_.defaultHost());
+      selfMetrics_(enricher_.staticTags(), enricher_.defaultHost(), config_.aggregate.flushIntervalSeconds),
+      source_(!config_.enrich.dyno.empty()       ? config_.enrich.dyno
+              : !enricher_.defaultHost().empty() ? enricher_.defaultHost()
+                                                 : std::string("dynostatsd")) {
+  SinkContext context{loop_.get(), clock_,           config_, enricher_.staticTags(), enricher_.defaultHost(),
+                      source_,     logMetricsForced_};
+  sinks_ = makeSinks(context);
+  // Build only the flush shapes some sink reads.
+  SinkNeeds needs;
+  for (const auto& sink : sinks_) {
+    needs.datadogShapes = needs.datadogShapes || sink->needs().datadogShapes;
+    needs.distributions = needs.distributions || sink->needs().distributions;
   }
-  if (!config_.forward.apiKey.empty()) {
-    forwarder_ = std::make_unique<forward::Forwarder>(loop_.get(), config_.forward, clock_);
-  }
-  const SourceContext context{loop_.get(), consumer_, enricher_, clock_, config_};
-  for (const auto& make : sources) sources_.push_back(make(context));
+  aggregator_.setNeeds(needs.datadogShapes, needs.distributions);
+  const SourceContext sourceContext{loop_.get(), consumer_, enricher_, clock_, config_};
+  for (const auto& make : sources) sources_.push_back(make(sourceContext));
 }
 
 Agent::~Agent() = default;
@@ -114,12 +118,18 @@ int Agent::run() {
   }
   flushTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onFlushTimer(); });
   graceTimer_ = std::make_unique<Timer>(loop_.get(), [this] { onGraceOver(); });
-  if (forwarder_) forwarder_->start();
+  for (auto& sink : sinks_) sink->start();
   scheduleFlush();
 
   const double startupMillis = static_cast<double>(uv_hrtime() - startedAtNanos_) / 1e6;
-  std::string output = forwarder_ ? (config_.logMetrics ? "datadog+l2met" : "datadog") : "l2met";
-  if (forwarder_) output += " intake=" + log::quote(forward::displayUrl(forwarder_->baseUrl()));
+  std::string output;
+  std::string targets;
+  for (const auto& sink : sinks_) {
+    output += (output.empty() ? "" : "+") + std::string(sink->name());
+    targets += " " + std::string(sink->name()) + "=" + log::quote(sink->describe());
+  }
+  if (output.empty()) output = "none";
+  output += targets;
   std::string ready = "msg=ready udp=" + (udp_ ? udp_->address() : std::string("off"));
   if (unix_) ready += " socket=" + log::quote(config_.ingest.socketPath);
   ready += sourceFields;
@@ -184,18 +194,24 @@ void Agent::onGraceOver() {
   flushTimer_->close();
   graceTimer_->close();
   flush(true);
-  if (forwarder_) {
-    forwarder_->drain([this] { finish(); });
+  // Every sink drains at once, each on its own queue and deadline; the last one done finishes.
+  sinksDraining_ = sinks_.size();
+  if (sinksDraining_ == 0) {
+    finish();
     return;
   }
-  finish();
+  for (auto& sink : sinks_) sink->drain([this] { onSinkDrained(); });
+}
+
+void Agent::onSinkDrained() {
+  if (sinksDraining_ > 0 && --sinksDraining_ == 0) finish();
 }
 
 void Agent::finish() {
   if (phase_ == Phase::Stopped) return;
   phase_ = Phase::Stopped;
   for (auto& watcher : signals_) watcher->close();
-  if (forwarder_) forwarder_->close();
+  for (auto& sink : sinks_) sink->close();
 }
 
 void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
@@ -215,11 +231,25 @@ void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
   out.push_back({"dropped", {"reason:timestamp_too_new"}, static_cast<double>(a.timestampedTooNew), true});
   out.push_back(
       {"dropped", {"reason:timestamp_queue_full"}, static_cast<double>(a.timestampedQueueDrops), true});
+  out.push_back({"dropped", {"reason:key_collision"}, static_cast<double>(a.keyCollisions), true});
   out.push_back({"samples.invalid_rate", {}, static_cast<double>(a.invalidSampleRate), true});
+  out.push_back({"contexts.expired", {}, static_cast<double>(a.contextsExpired), true});
+  out.push_back({"histogram.buckets_degraded", {}, static_cast<double>(a.histogramBucketsDegraded), true});
+  for (const auto& [listener, transport] : {std::pair{udp_.get(), "udp"}, std::pair{unix_.get(), "unix"}}) {
+    if (listener == nullptr) continue;
+    out.push_back({"listener.errors",
+                   {std::string("transport:") + transport},
+                   static_cast<double>(listener->stats().errors),
+                   true});
+  }
   out.push_back({"flush.duration_ms", {}, lastFlushMillis_, false});
   out.push_back({"memory.rss_bytes", {}, residentBytes(), false});
-  if (report_) out.push_back({"report.write_errors", {}, static_cast<double>(report_->writeErrors()), true});
-  if (forwarder_) forwarder_->collectSelfMetrics(out);
+  for (const auto& sink : sinks_) {
+    const std::size_t first = out.size();
+    sink->collectSelfMetrics(out);
+    const std::string tag = "sink:" + std::string(sink->name());
+    for (std::size_t i = first; i < out.size(); ++i) out[i].tags.insert(out[i].tags.begin(), tag);
+  }
 }
 
 void Agent::flush(bool flushAll) {
@@ -229,8 +259,7 @@ void Agent::flush(bool flushAll) {
   std::size_t series = 0, sketches = 0, events = 0, checks = 0;
   FlushBatch batch;
   auto emit = [&] {
-    if (report_) report_->write(batch);
-    if (forwarder_) forwarder_->submit(batch);
+    for (auto& sink : sinks_) sink->submit(batch);
     series += batch.series.size();
     sketches += batch.sketches.size();
     events += batch.events.size();
@@ -249,6 +278,8 @@ void Agent::flush(bool flushAll) {
     selfMetrics_.report(figures, timestamp, batch.series);
   }
   emit();
+  const std::int64_t flushTimestamp = clock_.nowSeconds();
+  for (auto& sink : sinks_) sink->endFlush(flushTimestamp);
   // A large flush frees many small blocks (tags, series) scattered through the heap; hand the
   // free pages back rather than keep them resident until the next flush.
   if (series + sketches >= kTrimAfterItems) ::malloc_trim(0);

@@ -1,7 +1,8 @@
 #pragma once
 // Agent: the one place that wires the stages together and owns the process lifecycle.
-// Input: a validated Config. Output: flushes every interval to the l2met report (stdout) and/or
-// the Forwarder, until SIGTERM/SIGINT.
+// Input: a validated Config. Output: flushes every interval to every configured Sink (built by
+// sink/registry: Datadog, l2met, ...), until SIGTERM/SIGINT. The Agent talks to sinks only through
+// the Sink interface. Data flow: Sources -> IntervalAggregator -> Sinks.
 //
 // Lifecycle (a state machine driven by signals and timers):
 //   Running   sockets bound, `msg=ready` logged, a flush shortly after every bucket boundary.
@@ -9,7 +10,7 @@
 //             app's last metrics (sent while it drains) are not lost. Further signals are logged
 //             and ignored.
 //   Draining  read what is still queued in the sockets, close them, flush everything including
-//             the open bucket, then let the Forwarder send its queue (bounded by its deadline).
+//             the open bucket, then let every sink drain its queue (each bounded by its deadline).
 //   Stopped   every handle closed; run() returns 0 once uv_loop_close() succeeded.
 #include <cstdint>
 #include <memory>
@@ -27,14 +28,10 @@
 #include "loop/signal_watcher.h"
 #include "loop/timer.h"
 #include "model/clock.h"
-#include "serialize/l2met_report.h"
+#include "sink/sink.h"
 #include "telemetry/self_metrics.h"
 
 namespace dynostatsd {
-
-namespace forward {
-class Forwarder;
-}
 
 class Agent {
  public:
@@ -63,6 +60,7 @@ class Agent {
   void flush(bool flushAll);
   void collectSelfMetrics(std::vector<SelfMetric>& out) const;
   void finish();
+  void onSinkDrained();
 
   Config config_;
   std::vector<std::string> warnings_;
@@ -75,8 +73,9 @@ class Agent {
   AggregatorConsumer consumer_;
   Ingestor ingestor_;
   SelfMetricsReporter selfMetrics_;
-  std::unique_ptr<L2metReport> report_;
-  std::unique_ptr<forward::Forwarder> forwarder_;
+  std::string source_;  // the dyno, else the host, else "dynostatsd" (l2met's source=)
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  std::size_t sinksDraining_ = 0;
   std::vector<std::unique_ptr<Source>> sources_;
   std::unique_ptr<DatagramListener> udp_;
   std::unique_ptr<DatagramListener> unix_;

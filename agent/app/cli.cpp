@@ -13,6 +13,7 @@ extern char** environ;
 #include "config/config_loader.h"
 #include "drain/drain_source.h"
 #include "parse/explain.h"
+#include "sink/registry.h"
 #include "telemetry/log.h"
 
 namespace dynostatsd {
@@ -74,6 +75,9 @@ int checkConfig(const LoadedConfig& loaded) {
     if (!setting.flag.empty()) line += " flag=" + std::string(setting.flag);
     out += line + "\n";
   }
+  // The outputs this configuration turns on, where each sends (never a secret).
+  for (const ActiveSink& sink : describeSinks(loaded.config))
+    out += "sink=" + sink.name + " target=" + log::quote(sink.description) + "\n";
   out += "valid=true\n";
   std::cout << out << std::flush;
   return 0;

@@ -30,6 +30,28 @@ std::size_t onResponseBody(char* data, std::size_t size, std::size_t count, void
   return bytes;  // read (and discard) the rest
 }
 
+// Keeps the response's headers (bounded, names lowercased); a new status line (a redirect or an
+// interim 1xx answer) starts a new set.
+std::size_t onResponseHeader(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
+  const std::size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
+    headers->clear();
+    return bytes;
+  }
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0 || headers->size() >= kMaxResponseHeaders) return bytes;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' '))
+    value.remove_suffix(1);
+  headers->emplace_back(std::move(name), std::string(value.substr(0, kMaxResponseHeaderValue)));
+  return bytes;
+}
+
 TransportError classifyCurlError(CURLcode code) {
   switch (code) {
     case CURLE_OK: return TransportError::None;
@@ -59,7 +81,7 @@ bool curlResolvesAsynchronously() {
 CurlHttpClient::CurlHttpClient(uv_loop_t* loop) : CurlHttpClient(loop, loadCurl(), curlLoadError()) {}
 
 CurlHttpClient::CurlHttpClient(uv_loop_t* loop, const CurlApi* api, const std::string& loadError)
-    : driver_(loop, api, loadError) {
+    : driver_(loop, api, loadError), deferTimer_(loop, [this] { completeFailed(); }) {
   if (!driver_.loadError().empty()) {
     log::write(log::Level::Error, "forward",
                std::string("reason=libcurl_unavailable library=") + kCurlLibrary +
@@ -72,14 +94,29 @@ CurlHttpClient::~CurlHttpClient() {
   close();
 }
 
+void CurlHttpClient::fail(std::unique_ptr<Transfer> transfer, std::string errorText) {
+  // Completions always run later, from the loop: a caller may be iterating its own state when it
+  // calls send(), and must not be re-entered.
+  transfer->response.status = 0;
+  transfer->response.error = TransportError::Network;
+  transfer->response.errorText = std::move(errorText);
+  failed_.push_back(std::move(transfer));
+  deferTimer_.start(0);
+}
+
+void CurlHttpClient::completeFailed() {
+  std::vector<std::unique_ptr<Transfer>> failed;
+  failed.swap(failed_);
+  for (auto& transfer : failed) transfer->done(transfer->response);
+}
+
 void CurlHttpClient::send(const HttpRequest& request, Completion done) {
   auto transfer = std::make_unique<Transfer>();
   transfer->done = std::move(done);
   if (driver_.closed()) {
-    transfer->response.error = TransportError::Network;
-    transfer->response.errorText =
-        driver_.loadError().empty() ? "client closed" : "libcurl unavailable: " + driver_.loadError();
-    transfer->done(transfer->response);
+    if (deferTimer_.closed()) return;  // close() came first: no completion, as promised
+    fail(std::move(transfer),
+         driver_.loadError().empty() ? "client closed" : "libcurl unavailable: " + driver_.loadError());
     return;
   }
   const CurlApi& api = driver_.api();
@@ -87,9 +124,7 @@ void CurlHttpClient::send(const HttpRequest& request, Completion done) {
   CURL* easy = api.easyInit();
   transfer->easy = easy;
   if (easy == nullptr) {
-    transfer->response.error = TransportError::Network;
-    transfer->response.errorText = "curl_easy_init failed";
-    transfer->done(transfer->response);
+    fail(std::move(transfer), "curl_easy_init failed");
     return;
   }
   api.easySetopt(easy, CURLOPT_URL, request.url.c_str());
@@ -103,6 +138,8 @@ void CurlHttpClient::send(const HttpRequest& request, Completion done) {
   api.easySetopt(easy, CURLOPT_ERRORBUFFER, transfer->errorBuffer);
   api.easySetopt(easy, CURLOPT_WRITEFUNCTION, &onResponseBody);
   api.easySetopt(easy, CURLOPT_WRITEDATA, &transfer->response.body);
+  api.easySetopt(easy, CURLOPT_HEADERFUNCTION, &onResponseHeader);
+  api.easySetopt(easy, CURLOPT_HEADERDATA, &transfer->response.headers);
   api.easySetopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);
   if (request.method == "POST") {
     api.easySetopt(easy, CURLOPT_POST, 1L);
@@ -121,7 +158,12 @@ void CurlHttpClient::send(const HttpRequest& request, Completion done) {
   Transfer* raw = transfer.get();
   transfers_.emplace(raw, std::move(transfer));
   bool added = driver_.add(easy, [this, raw](CURLcode result) { finish(raw, static_cast<int>(result)); });
-  if (!added) finish(raw, static_cast<int>(CURLE_FAILED_INIT));
+  if (!added) {
+    auto it = transfers_.find(raw);
+    std::unique_ptr<Transfer> refused = std::move(it->second);
+    transfers_.erase(it);
+    fail(std::move(refused), "curl_multi_add_handle failed");
+  }
 }
 
 void CurlHttpClient::finish(Transfer* raw, int result) {
@@ -144,7 +186,9 @@ void CurlHttpClient::finish(Transfer* raw, int result) {
 
 void CurlHttpClient::close() {
   driver_.close();  // aborts transfers without completions
+  deferTimer_.close();
   transfers_.clear();
+  failed_.clear();
 }
 
 }  // namespace dynostatsd::forward

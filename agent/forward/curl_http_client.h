@@ -6,10 +6,13 @@
 #include <uv.h>
 
 #include <memory>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "forward/http_client.h"
 #include "loop/curl_driver.h"
+#include "loop/timer.h"
 
 namespace dynostatsd::forward {
 
@@ -27,7 +30,7 @@ class CurlHttpClient final : public HttpClient {
   ~CurlHttpClient() override;
 
   void send(const HttpRequest& request, Completion done) override;
-  std::size_t inFlight() const override { return transfers_.size(); }
+  std::size_t inFlight() const override { return transfers_.size() + failed_.size(); }
   void close() override;
   bool closed() const override { return driver_.closed(); }
 
@@ -35,9 +38,14 @@ class CurlHttpClient final : public HttpClient {
 
  private:
   void finish(Transfer* transfer, int result);
+  // A request that failed before reaching libcurl: completed from the loop (deferTimer_).
+  void fail(std::unique_ptr<Transfer> transfer, std::string errorText);
+  void completeFailed();
 
   CurlDriver driver_;
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> transfers_;
+  std::vector<std::unique_ptr<Transfer>> failed_;
+  Timer deferTimer_;
 };
 
 }  // namespace dynostatsd::forward

@@ -1,5 +1,5 @@
 #pragma once
-// HttpClient: the forwarder's seam to the network. CurlHttpClient is the real one (libcurl on the
+// HttpClient: the delivery layer's seam to the network. CurlHttpClient is the real one (libcurl on the
 // libuv loop); tests inject a fake that answers with chosen statuses.
 #include <cstddef>
 #include <cstdint>
@@ -22,20 +22,33 @@ struct HttpRequest {
 // Why no HTTP status arrived.
 enum class TransportError : std::uint8_t { None, Timeout, Connect, Resolve, Tls, Network };
 
+inline constexpr std::size_t kMaxResponseBody = 1024;
+// Response headers kept (the first ones; names lowercased, values cut to kMaxResponseHeaderValue).
+inline constexpr std::size_t kMaxResponseHeaders = 32;
+inline constexpr std::size_t kMaxResponseHeaderValue = 256;
+
 struct HttpResponse {
   long status = 0;  // 0 when no response arrived (see error)
   TransportError error = TransportError::None;
   std::string errorText;  // the transport's message; never holds request headers
   std::string body;       // the first kMaxResponseBody bytes of the response body
-};
+  std::vector<std::pair<std::string, std::string>> headers;  // lowercase names, bounded (above)
 
-inline constexpr std::size_t kMaxResponseBody = 1024;
+  // The value of header `lowercaseName` ("" when absent).
+  std::string_view header(std::string_view lowercaseName) const {
+    for (const auto& [name, value] : headers) {
+      if (name == lowercaseName) return value;
+    }
+    return {};
+  }
+};
 
 class HttpClient {
  public:
   using Completion = std::function<void(const HttpResponse&)>;
   virtual ~HttpClient() = default;
-  // Starts the request; `done` runs exactly once on the loop, unless close() came first.
+  // Starts the request; `done` runs exactly once, later, from the loop (never from inside send()),
+  // unless close() came first.
   virtual void send(const HttpRequest& request, Completion done) = 0;
   virtual std::size_t inFlight() const = 0;
   // Aborts every request (no completions) and releases every handle. Idempotent.

@@ -6,12 +6,12 @@ namespace dynostatsd::forward {
 
 void RetryQueue::push(Transaction transaction, std::vector<Transaction>& evicted) {
   std::size_t size = transaction.payload.memoryBytes();
-  if (size > maxBytes_) {
+  if (size > maxBytes_ || transaction.payload.route >= queues_.size()) {
     evicted.push_back(std::move(transaction));
     return;
   }
-  while (bytes_ + size > maxBytes_ && count_ > 0) evictOldest(evicted);
-  auto& fifo = queue(transaction.payload.endpoint);
+  while (bytes_ + reserved_ + size > maxBytes_ && count_ > 0) evictOldest(evicted);
+  auto& fifo = queues_[transaction.payload.route];
   auto at =
       std::upper_bound(fifo.begin(), fifo.end(), transaction.sequence,
                        [](std::uint64_t sequence, const Transaction& t) { return sequence < t.sequence; });
@@ -20,8 +20,8 @@ void RetryQueue::push(Transaction transaction, std::vector<Transaction>& evicted
   ++count_;
 }
 
-Transaction RetryQueue::pop(serialize::Endpoint endpoint) {
-  auto& fifo = queue(endpoint);
+Transaction RetryQueue::pop(std::size_t route) {
+  auto& fifo = queues_[route];
   Transaction transaction = std::move(fifo.front());
   fifo.pop_front();
   bytes_ -= transaction.payload.memoryBytes();

@@ -12,13 +12,20 @@ namespace dynostatsd {
 // Datadog v2 MetricIntakeType values (v1 spells them "count", "rate", "gauge").
 enum class SeriesType : std::uint8_t { Count = 1, Rate = 2, Gauge = 3 };
 
+// A point's value by series type:
+//   Rate   the interval's COUNT (sum of value / sample rate), exact as accumulated. Datadog's
+//          encoder sends count / interval (the Agent's rate); OTLP, Graphite and l2met use the
+//          count as is, with no floating-point round trip through a rate.
+//   Count  a count (self-metrics' per-flush increments)
+//   Gauge  the value (gauges, set sizes, histogram statistics other than `.count`)
 struct Point {
   std::int64_t timestamp = 0;  // bucket start, seconds since the epoch
   double value = 0;
 };
 
 // Which DogStatsD type a series came from, for sinks other than Datadog. HistogramStatistic series
-// (`.avg`, `.95percentile`, ...) are the Agent's derived forms; neutral sinks read `distributions`.
+// (`.avg`, `.95percentile`, ...) are the Agent's derived forms, built only when some sink needs
+// Datadog shapes; neutral sinks read `distributions`.
 enum class MetricKind : std::uint8_t { Counter, Gauge, Set, HistogramStatistic };
 
 struct Series {
@@ -59,7 +66,7 @@ struct DistributionPoint {
   std::int64_t timestamp = 0;  // bucket start
   double count = 0;            // sum of weights
   double sum = 0, min = 0, max = 0;
-  std::vector<WeightedSample> samples;  // ascending by value; empty when the sketch is used
+  std::vector<WeightedSample> samples;   // ascending by value; empty when the sketch is used
   std::vector<std::int32_t> sketchKeys;  // ascending; used when samples is empty and count > 0
   std::vector<double> sketchCounts;      // parallel to sketchKeys
 };

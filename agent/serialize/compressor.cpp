@@ -24,9 +24,10 @@ struct OutputBuffer {
   std::size_t capacity;
 };
 
-std::string deflateBody(std::string_view data, int windowBits) {
+std::optional<std::string> deflateBody(std::string_view data, int windowBits) {
   z_stream stream{};
-  if (deflateInit2(&stream, kZlibLevel, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  if (deflateInit2(&stream, kZlibLevel, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return std::nullopt;
   // deflateBound assumes a zlib header; gzip's is 12 bytes longer.
   OutputBuffer out(deflateBound(&stream, static_cast<uLong>(data.size())) + 32);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -34,8 +35,9 @@ std::string deflateBody(std::string_view data, int windowBits) {
   stream.next_out = reinterpret_cast<Bytef*>(out.bytes.get());
   stream.avail_out = static_cast<uInt>(out.capacity);
   int rc = deflate(&stream, Z_FINISH);
-  std::size_t written = rc == Z_STREAM_END ? stream.total_out : 0;
+  std::size_t written = stream.total_out;
   deflateEnd(&stream);
+  if (rc != Z_STREAM_END) return std::nullopt;
   return out.take(written);
 }
 
@@ -63,7 +65,7 @@ std::optional<std::string> inflateBody(std::string_view data, int windowBits, st
 
 }  // namespace
 
-std::string compress(Compression method, std::string_view data) {
+std::optional<std::string> compress(Compression method, std::string_view data) {
   switch (method) {
     case Compression::None: return std::string(data);
     case Compression::Deflate: return deflateBody(data, kZlibWindowBits);
@@ -71,10 +73,11 @@ std::string compress(Compression method, std::string_view data) {
     case Compression::Zstd: {
       OutputBuffer out(ZSTD_compressBound(data.size()));
       std::size_t n = ZSTD_compress(out.bytes.get(), out.capacity, data.data(), data.size(), kZstdLevel);
-      return out.take(ZSTD_isError(n) ? 0 : n);
+      if (ZSTD_isError(n)) return std::nullopt;
+      return out.take(n);
     }
   }
-  return {};
+  return std::nullopt;
 }
 
 std::optional<std::string> decompress(Compression method, std::string_view data, std::size_t maxBytes) {

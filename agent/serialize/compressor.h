@@ -9,9 +9,10 @@
 
 namespace dynostatsd::serialize {
 
-// Compresses `data`; Compression::None returns a copy. Never fails for valid input (allocation
-// failure aside): the output buffers are sized with the libraries' own bounds.
-std::string compress(Compression method, std::string_view data);
+// Compresses `data`; Compression::None returns a copy. nullopt when the library reports an error
+// (the output buffers are sized with the libraries' own bounds, so only an init or allocation
+// failure gets there): the caller must never send an empty body in place of the data.
+std::optional<std::string> compress(Compression method, std::string_view data);
 
 // Inverse of compress(); nullopt on corrupt input or when the output would exceed `maxBytes`.
 // Used to re-split a payload the intake answered 413, and by tests.

@@ -1,6 +1,7 @@
 #include "serialize/payload_packer.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "serialize/compressor.h"
 
@@ -12,23 +13,13 @@ constexpr double kCompressedHeadroom = 0.9;
 
 }  // namespace
 
-Framing framingFor(Endpoint endpoint) {
-  switch (endpoint) {
-    case Endpoint::SeriesV2:
-    case Endpoint::SeriesV1: return {R"({"series":[)", ",", "]}"};
-    case Endpoint::CheckRun: return {"[", ",", "]"};
-    case Endpoint::Events: return {"", "", ""};    // one object per request
-    case Endpoint::Sketches: return {"", "", ""};  // repeated field 1 records concatenate
-  }
-  return {"", "", ""};
-}
-
-PayloadPacker::PayloadPacker(Endpoint endpoint, Compression method)
-    : endpoint_(endpoint),
+PayloadPacker::PayloadPacker(std::uint8_t route, Framing framing, PayloadLimits limits, Compression method)
+    : route_(route),
       method_(method),
-      framing_(framingFor(endpoint)),
-      maxCompressed_(endpointInfo(endpoint).maxCompressedBytes),
-      maxUncompressed_(endpointInfo(endpoint).maxUncompressedBytes) {}
+      framing_(framing),
+      maxCompressed_(limits.maxCompressedBytes),
+      maxUncompressed_(limits.maxUncompressedBytes),
+      maxItems_(limits.maxItems) {}
 
 void PayloadPacker::setLimitsForTest(std::size_t maxCompressedBytes, std::size_t maxUncompressedBytes) {
   maxCompressed_ = maxCompressedBytes;
@@ -59,7 +50,7 @@ std::size_t PayloadPacker::packFrom(const ItemBuffer& items, std::vector<Payload
                                     std::size_t& dropped) {
   const std::size_t frame = framing_.header.size() + framing_.footer.size();
   const std::size_t separator = framing_.separator.size();
-  const bool oneItemPerPayload = endpoint_ == Endpoint::Events;
+  const std::size_t maxItems = maxItems_ == 0 ? SIZE_MAX : maxItems_;
   std::size_t first = 0;
   while (first < items.count()) {
     if (frame + items.item(first).size() >= maxUncompressed_) {
@@ -70,8 +61,12 @@ std::size_t PayloadPacker::packFrom(const ItemBuffer& items, std::vector<Payload
     std::size_t target = targetBytes();
     std::size_t size = frame + items.item(first).size();
     std::size_t last = first + 1;
-    bool closed = oneItemPerPayload;
+    bool closed = false;
     while (!closed && last < items.count()) {
+      if (last - first >= maxItems) {
+        closed = true;
+        break;
+      }
       std::size_t next = size + separator + items.item(last).size();
       if (next >= target) {
         closed = true;
@@ -89,7 +84,9 @@ std::size_t PayloadPacker::packFrom(const ItemBuffer& items, std::vector<Payload
 
 std::size_t PayloadPacker::emit(const ItemBuffer& items, std::size_t first, std::size_t last,
                                 std::vector<Payload>& out) {
-  Payload payload = build(items, first, last);
+  std::optional<Payload> built = build(items, first, last);
+  if (!built) return last - first;  // counted in compressFailures()
+  Payload& payload = *built;
   if (payload.body.size() <= maxCompressed_ && payload.uncompressedBytes < maxUncompressed_) {
     out.push_back(std::move(payload));
     return 0;
@@ -103,9 +100,9 @@ std::size_t PayloadPacker::emit(const ItemBuffer& items, std::size_t first, std:
   return emit(items, first, middle, out) + emit(items, middle, last, out);
 }
 
-Payload PayloadPacker::build(const ItemBuffer& items, std::size_t first, std::size_t last) const {
+std::optional<Payload> PayloadPacker::build(const ItemBuffer& items, std::size_t first, std::size_t last) {
   Payload payload;
-  payload.endpoint = endpoint_;
+  payload.route = route_;
   payload.compression = method_;
   payload.items = last - first;
   payload.itemEnds.reserve(last - first);
@@ -124,7 +121,12 @@ Payload PayloadPacker::build(const ItemBuffer& items, std::size_t first, std::si
   if (method_ == Compression::None) {
     payload.body = std::move(raw);
   } else {
-    payload.body = compress(method_, raw);
+    std::optional<std::string> body = compress(method_, raw);
+    if (!body) {
+      compressFailures_ += last - first;  // never send an empty body in place of the data
+      return std::nullopt;
+    }
+    payload.body = std::move(*body);
   }
   return payload;
 }
@@ -143,7 +145,10 @@ std::optional<std::pair<Payload, Payload>> PayloadPacker::split(const Payload& p
     begin = end + framing_.separator.size();
   }
   std::size_t middle = payload.items / 2;
-  return std::make_pair(build(items, 0, middle), build(items, middle, payload.items));
+  std::optional<Payload> first = build(items, 0, middle);
+  std::optional<Payload> second = build(items, middle, payload.items);
+  if (!first || !second) return std::nullopt;
+  return std::make_pair(std::move(*first), std::move(*second));
 }
 
 }  // namespace dynostatsd::serialize

@@ -37,7 +37,8 @@ class Sink {
 
   virtual std::string_view name() const = 0;  // "datadog", "otlp", "graphite", "l2met": the sink: tag
   virtual SinkNeeds needs() const = 0;
-  // One line for the ready log line and `check-config`: where it sends, never a secret.
+  // Where it sends, for the ready line (`datadog=https://api.datadoghq.com l2met=stdout`) and
+  // `check-config`: a URL without credentials, "stdout", host:port... never a secret.
   virtual std::string describe() const = 0;
 
   virtual void start() {}

@@ -32,6 +32,7 @@ void SelfMetricsReporter::report(const std::vector<SelfMetric>& figures, std::in
       value = figure.value >= last ? figure.value - last : figure.value;
       last = figure.value;
       series.type = SeriesType::Count;
+      series.kind = MetricKind::Counter;
     } else {
       series.type = SeriesType::Gauge;
     }

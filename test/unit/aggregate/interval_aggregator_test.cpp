@@ -1,4 +1,5 @@
 #include "aggregate/interval_aggregator.h"
+#include "aggregate/ddsketch.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -64,7 +65,7 @@ std::vector<std::pair<std::int64_t, double>> points(const Series& series) {
   return out;
 }
 
-TEST_CASE("counter: bucket aligned to the epoch, open bucket held back, rate per second") {
+TEST_CASE("counter: bucket aligned to the epoch, open bucket held back, the point carries the count") {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.addAt(kT0 + 3, sample("page.views", MetricType::Counter, {1}));
   f.addAt(kT0 + 9, sample("page.views", MetricType::Counter, {2}));
@@ -77,7 +78,7 @@ TEST_CASE("counter: bucket aligned to the epoch, open bucket held back, rate per
   CHECK(s.interval == 10);
   CHECK(s.host.empty());
   CHECK(s.tags == Tags{"dyno:web.1", "dynotype:web"});
-  CHECK(points(s) == decltype(points(s)){{kT0, 0.5}});
+  CHECK(points(s) == decltype(points(s)){{kT0, 5}});
   CHECK(f.aggregator.stats().samplesAccepted == 4);
 }
 
@@ -103,8 +104,7 @@ TEST_CASE("a wall clock stepping back lands in the older bucket; points stay asc
   f.addAt(kT0 + 16, sample("c", MetricType::Counter, {4}));
   const auto batch = f.flushAt(kT0 + 30);
   REQUIRE(batch.series.size() == 1);
-  CHECK(points(batch.series[0]) ==
-        decltype(points(batch.series[0])){{kT0, 0.3}, {kT0 + 10, 0.6}, {kT0 + 20, 0.1}});
+  CHECK(points(batch.series[0]) == decltype(points(batch.series[0])){{kT0, 3}, {kT0 + 10, 6}, {kT0 + 20, 1}});
 }
 
 TEST_CASE("flush interval other than 10 s") {
@@ -115,7 +115,7 @@ TEST_CASE("flush interval other than 10 s") {
   const auto batch = f.flushAt(kT0 + 100);
   REQUIRE(batch.series.size() == 1);
   CHECK(batch.series[0].interval == 60);
-  CHECK(points(batch.series[0]) == decltype(points(batch.series[0])){{kT0 + 40, 0.5}});
+  CHECK(points(batch.series[0]) == decltype(points(batch.series[0])){{kT0 + 40, 30}});
 }
 
 TEST_CASE("gauge keeps the last value, packed values count one by one") {
@@ -127,7 +127,7 @@ TEST_CASE("gauge keeps the last value, packed values count one by one") {
   const auto batch = f.flushAt(kT0 + 10);
   CHECK(points(*find(batch, "g")) == decltype(points(batch.series[0])){{kT0, -2}});
   CHECK(find(batch, "g")->type == SeriesType::Gauge);
-  CHECK(points(*find(batch, "c")) == decltype(points(batch.series[0])){{kT0, 0.6}});
+  CHECK(points(*find(batch, "c")) == decltype(points(batch.series[0])){{kT0, 6}});
 }
 
 TEST_CASE("set counts distinct members per bucket, as a gauge") {
@@ -165,7 +165,7 @@ TEST_CASE("sample rate scales counters; invalid rates count as 1 and are counted
   f.addAt(kT0 + 1, sample("g", MetricType::Gauge, {4}, {}, 7));    // ... but a bad one is counted
   CHECK(f.aggregator.stats().invalidSampleRate == 5);
   const auto batch = f.flushAt(kT0 + 10);
-  CHECK(find(batch, "c")->points[0].value == Approx(1.6));  // (2 + 10 + 4) / 10
+  CHECK(find(batch, "c")->points[0].value == Approx(16));  // 2 + 10 + 4
   CHECK(find(batch, "g")->points[0].value == 4);
 }
 
@@ -177,7 +177,7 @@ TEST_CASE("non-finite values are rejected one by one and counted") {
   CHECK(f.aggregator.stats().nonFiniteValues == 4);
   CHECK(f.aggregator.liveContexts() == 2);  // no context for a sample without a usable value
   const auto batch = f.flushAt(kT0 + 10);
-  CHECK(find(batch, "c")->points[0].value == Approx(0.3));
+  CHECK(find(batch, "c")->points[0].value == Approx(3));
   CHECK(find(batch, "only.nan") == nullptr);
   CHECK(find(batch, "h.max")->points[0].value == 4);
 }
@@ -192,8 +192,8 @@ TEST_CASE("sums that overflow a double are dropped and counted, never sent as In
   CHECK(f.aggregator.stats().invalidSampleRate == 1);
   const auto batch = f.flushAt(kT0 + 10);
   CHECK(find(batch, "c") == nullptr);
-  CHECK(find(batch, "ok")->points[0].value == Approx(0.1));
-  CHECK(find(batch, "tiny.rate")->points[0].value == Approx(0.1));
+  CHECK(find(batch, "ok")->points[0].value == Approx(1));
+  CHECK(find(batch, "tiny.rate")->points[0].value == Approx(1));
   CHECK(find(batch, "h.max")->points[0].value == 1.7e308);  // max and median stay finite
   CHECK(find(batch, "h.avg") == nullptr);                   // sum overflowed
   CHECK(batch.sketches.empty());
@@ -229,8 +229,8 @@ TEST_CASE("tag order and duplicates never split a context; host and type family 
   for (const auto& s : batch.series) byKey[s.host + "/" + std::to_string(int(s.type))] = &s;
   const Series* rate = byKey.at("/2");
   CHECK(rate->tags == Tags{"a:1", "b:2", "dyno:web.1", "dynotype:web"});
-  CHECK(rate->points[0].value == Approx(0.3));
-  CHECK(byKey.at("other-host/2")->points[0].value == Approx(0.5));
+  CHECK(rate->points[0].value == Approx(3));
+  CHECK(byKey.at("other-host/2")->points[0].value == Approx(5));
   CHECK(byKey.at("other-host/2")->host == "other-host");
   CHECK(byKey.at("/3")->points[0].value == 9);
 }
@@ -249,7 +249,7 @@ TEST_CASE("timers and histograms share a context family") {
   CHECK(f.aggregator.liveContexts() == 1);
   const auto batch = f.flushAt(kT0 + 10);
   CHECK(find(batch, "lat.max")->points[0].value == 30);
-  CHECK(find(batch, "lat.count")->points[0].value == Approx(0.2));
+  CHECK(find(batch, "lat.count")->points[0].value == Approx(2));
 }
 
 TEST_CASE("counter zero-fill: 0 for each bucket for exactly 300 s, then stops; then expiry") {
@@ -263,7 +263,7 @@ TEST_CASE("counter zero-fill: 0 for each bucket for exactly 300 s, then stops; t
     }
   }
   REQUIRE(all.size() == 30);  // the data point + 29 zeros: kT0+10 .. kT0+290
-  CHECK(all[0] == std::make_pair(kT0, 1.0));
+  CHECK(all[0] == std::make_pair(kT0, 10.0));
   for (std::size_t i = 1; i < all.size(); ++i) {
     CHECK(all[i] == std::make_pair(kT0 + static_cast<std::int64_t>(i) * 10, 0.0));
   }
@@ -290,7 +290,7 @@ TEST_CASE("counter zero-fill restarts from the newest sample") {
   CHECK(batch.series[0].points.size() == 3);
   f.addAt(kT0 + 35, sample("c", MetricType::Counter, {20}));
   batch = f.flushAt(kT0 + 51);
-  CHECK(points(batch.series[0]) == decltype(points(batch.series[0])){{kT0 + 30, 2}, {kT0 + 40, 0}});
+  CHECK(points(batch.series[0]) == decltype(points(batch.series[0])){{kT0 + 30, 20}, {kT0 + 40, 0}});
 }
 
 TEST_CASE("non-counter contexts expire after contextExpirySeconds idle, without repeating points") {
@@ -327,7 +327,7 @@ TEST_CASE("context bound: samples for new contexts beyond maxContexts are droppe
   CHECK(f.aggregator.liveContexts() == 2);
   const auto batch = f.flushAt(kT0 + 10);
   CHECK(batch.series.size() == 2);
-  CHECK(find(batch, "a")->points[0].value == Approx(0.2));
+  CHECK(find(batch, "a")->points[0].value == Approx(2));
 }
 
 TEST_CASE("histogram worked example: 1..10, default aggregates and 95th percentile") {
@@ -340,7 +340,7 @@ TEST_CASE("histogram worked example: 1..10, default aggregates and 95th percenti
   CHECK(find(batch, "lat.max")->points[0].value == 10);
   CHECK(find(batch, "lat.median")->points[0].value == 5);
   CHECK(find(batch, "lat.avg")->points[0].value == 5.5);
-  CHECK(find(batch, "lat.count")->points[0].value == 1.0);
+  CHECK(find(batch, "lat.count")->points[0].value == 10.0);
   CHECK(find(batch, "lat.count")->type == SeriesType::Rate);
   CHECK(find(batch, "lat.max")->type == SeriesType::Gauge);
   CHECK(find(batch, "lat.95percentile")->points[0].value == 10);
@@ -348,7 +348,7 @@ TEST_CASE("histogram worked example: 1..10, default aggregates and 95th percenti
 
   for (int v = 1; v <= 10; ++v) f.addAt(kT0 + 11, sample("lat", MetricType::Histogram, {double(v)}, {}, 0.5));
   batch = f.flushAt(kT0 + 20);
-  CHECK(find(batch, "lat.count")->points[0].value == 2.0);
+  CHECK(find(batch, "lat.count")->points[0].value == 20.0);
   CHECK(find(batch, "lat.median")->points[0].value == 5);
   CHECK(find(batch, "lat.95percentile")->points[0].value == 10);
   CHECK(find(batch, "lat.avg")->points[0].value == 5.5);
@@ -368,7 +368,7 @@ TEST_CASE("histogram aggregates and percentiles follow the configuration") {
   CHECK(got == std::vector<std::pair<std::string, double>>{{"t.min", 1},
                                                            {"t.sum", 5050},
                                                            {"t.max", 100},
-                                                           {"t.count", 10},
+                                                           {"t.count", 100},
                                                            {"t.50percentile", 50},
                                                            {"t.99percentile", 99},
                                                            {"t.95percentile", 95}});
@@ -382,7 +382,7 @@ TEST_CASE("histogram memory bound: past 2048 samples a bucket degrades with exac
   CHECK(f.aggregator.stats().histogramBucketsDegraded == 1);
   const auto batch = f.flushAt(kT0 + 10);
   CHECK(find(batch, "big.max")->points[0].value == 5000);
-  CHECK(find(batch, "big.count")->points[0].value == 500);
+  CHECK(find(batch, "big.count")->points[0].value == 5000);
   CHECK(find(batch, "big.avg")->points[0].value == 2500.5);
   CHECK(find(batch, "big.median")->points[0].value == Approx(2500).epsilon(0.0078));
   CHECK(find(batch, "big.95percentile")->points[0].value == Approx(4750).epsilon(0.0078));
@@ -412,7 +412,7 @@ TEST_CASE("|T gauge and counter bypass buckets and go out at the next flush") {
   CHECK(points(*temp) == decltype(points(*temp)){{kT0 - 100, 21.5}});
   const Series* jobs = find(batch, "jobs");
   CHECK(jobs->type == SeriesType::Rate);
-  CHECK(points(*jobs) == decltype(points(*jobs)){{kT0 - 50, 4.0}, {kT0 - 40, 3.0}});
+  CHECK(points(*jobs) == decltype(points(*jobs)){{kT0 - 50, 40.0}, {kT0 - 40, 30.0}});
   CHECK(f.aggregator.pendingTimestamped() == 0);
   CHECK(f.flushAt(kT0 + 3).empty());
 }
@@ -527,14 +527,14 @@ TEST_CASE("random stream: counter totals are conserved, points ordered, contexts
   const std::vector<std::string_view> names{"a", "b", "c", "d", "e", "f", "g", "h"};
   const std::vector<std::string_view> tags{"t:1", "t:2", "t:3", "u:x", "u:y"};
   std::map<std::string, double> sent;  // per name: sum of values that were accepted
-  std::map<std::string, double> seen;  // per name: sum of point * interval
+  std::map<std::string, double> seen;  // per name: sum of the counts the points carry
   std::int64_t now = kT0;
   auto collect = [&](const FlushBatch& batch) {
     for (const auto& s : batch.series) {
       REQUIRE(s.type == SeriesType::Rate);
       for (std::size_t i = 1; i < s.points.size(); ++i)
         CHECK(s.points[i - 1].timestamp < s.points[i].timestamp);
-      for (const auto& p : s.points) seen[s.name] += p.value * 10;
+      for (const auto& p : s.points) seen[s.name] += p.value;
     }
   };
   for (int step = 0; step < 20000; ++step) {
@@ -561,6 +561,59 @@ TEST_CASE("random stream: counter totals are conserved, points ordered, contexts
     INFO(name);
     CHECK(seen[name] == Approx(total));
   }
+}
+
+TEST_CASE("neutral distributions: exact sorted samples, sketch keys for d, Datadog shapes only on demand") {
+  Fixture f;
+  f.aggregator.setNeeds(false, true);
+  f.addAt(kT0 + 1, sample("lat", MetricType::Timer, {30, 10, 20}, {}, 0.5));
+  f.addAt(kT0 + 1, sample("size", MetricType::Histogram, {4}));
+  f.addAt(kT0 + 1, sample("d", MetricType::Distribution, {1, 2, 3, 4}));
+  f.addAt(kT0 + 1, sample("c", MetricType::Counter, {7}));
+  const auto batch = f.flushAt(kT0 + 10);
+  CHECK(batch.sketches.empty());  // no sink wants the Agent's shapes
+  REQUIRE(batch.series.size() == 1);
+  CHECK(batch.series[0].kind == MetricKind::Counter);
+  CHECK(batch.series[0].points[0].value == 7);  // the count
+  REQUIRE(batch.distributions.size() == 3);
+  const DistributionSeries* lat = nullptr;
+  const DistributionSeries* d = nullptr;
+  for (const auto& s : batch.distributions) {
+    if (s.name == "lat") lat = &s;
+    if (s.name == "d") d = &s;
+  }
+  REQUIRE(lat);
+  REQUIRE(d);
+  CHECK(lat->kind == DistributionKind::Timer);
+  CHECK(lat->tags == Tags{"dyno:web.1", "dynotype:web"});
+  REQUIRE(lat->points.size() == 1);
+  const DistributionPoint& p = lat->points[0];
+  CHECK(p.timestamp == kT0);
+  CHECK(p.count == 6);  // weights 1 / 0.5
+  CHECK(p.sum == 120);
+  CHECK(p.min == 10);
+  CHECK(p.max == 30);
+  REQUIRE(p.samples.size() == 3);
+  CHECK(p.samples[0].value == 10);
+  CHECK(p.samples[2].value == 30);
+  CHECK(p.samples[0].weight == 2);
+  CHECK(distributionQuantile(p, 0.5) == 20);
+  CHECK(d->kind == DistributionKind::Distribution);
+  REQUIRE(d->points.size() == 1);
+  CHECK(d->points[0].samples.empty());
+  CHECK(d->points[0].count == 4);
+  CHECK(d->points[0].sum == 10);
+  CHECK(d->points[0].sketchKeys.size() == 4);
+  CHECK(distributionQuantile(d->points[0], 1.0) == Approx(4).epsilon(0.008));
+  CHECK(distributionQuantile(d->points[0], 0.0) == 1);
+
+  Fixture both;
+  both.aggregator.setNeeds(true, true);
+  both.addAt(kT0 + 1, sample("lat", MetricType::Histogram, {5}));
+  const auto all = both.flushAt(kT0 + 10);
+  CHECK(find(all, "lat.max") != nullptr);
+  CHECK(find(all, "lat.max")->kind == MetricKind::HistogramStatistic);
+  CHECK(all.distributions.size() == 1);
 }
 
 }  // namespace

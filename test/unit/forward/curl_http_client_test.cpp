@@ -8,7 +8,7 @@
 #include <string>
 
 #include "forward/curl_http_client.h"
-#include "forward/forwarder.h"
+#include "forward/delivery.h"
 
 using namespace dynostatsd;
 using namespace dynostatsd::forward;
@@ -49,6 +49,7 @@ class TestServer {
   int port = 0;
   int accepted = 0;
   std::deque<long> script;  // statuses to answer, in order; empty -> 202
+  std::string extraHeader;  // e.g. "Retry-After: 1\r\n", sent with every non-2xx answer
   std::vector<Received> received;
 
  private:
@@ -109,9 +110,10 @@ class TestServer {
       }
       if (status == kHang) continue;
       std::string body = status < 300 ? R"({"errors":[]})" : R"({"errors":["nope"]})";
-      auto* response = new std::string("HTTP/1.1 " + std::to_string(status) +
-                                       " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                                       std::to_string(body.size()) + "\r\n\r\n" + body);
+      auto* response = new std::string(
+          "HTTP/1.1 " + std::to_string(status) + " X\r\n" + (status >= 300 ? extraHeader : std::string()) +
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+          body);
       auto* write = new uv_write_t;
       write->data = response;
       uv_buf_t buf = uv_buf_init(response->data(), static_cast<unsigned>(response->size()));
@@ -218,7 +220,7 @@ TEST_CASE("CurlHttpClient reports a refused connection and a timeout as transpor
   runUntil(&loop, [&] { return done; });
   CHECK(refused.status == 0);
   CHECK(refused.error == TransportError::Connect);
-  CHECK(classify(refused).reason == "connect");
+  CHECK(transportOutcome(refused).name() == "connect");
 
   TestServer server(&loop);
   server.script = {TestServer::kHang};
@@ -232,7 +234,7 @@ TEST_CASE("CurlHttpClient reports a refused connection and a timeout as transpor
   });
   runUntil(&loop, [&] { return done; });
   CHECK(timedOut.error == TransportError::Timeout);
-  CHECK(classify(timedOut).kind == OutcomeKind::Retry);
+  CHECK(transportOutcome(timedOut).name() == "timeout");
   client.close();
   server.close();
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -258,42 +260,65 @@ TEST_CASE("close() with a request in flight calls nothing back and leaves no han
   CHECK(uv_loop_close(&loop) == 0);
 }
 
-TEST_CASE("Forwarder with the real client: submit, 503 then 202, drain, close; the loop closes cleanly") {
+TEST_CASE("Delivery with the real client and a custom route: 503 + Retry-After, then 202; drain; close") {
   uv_loop_t loop;
   uv_loop_init(&loop);
   TestServer server(&loop);
-  server.script = {200, 503, 202};  // validate, first post, retry
-  ForwardConfig config;
-  config.apiKey = "0123456789abcdef";
-  config.ddUrl = server.url();
-  config.backoffBaseSeconds = 0.05;  // 50-100 ms for the first retry
-  config.backoffMaxSeconds = 0.2;
+  server.script = {503, 202};
+  server.extraHeader = "Retry-After: 1\r\n";
   SystemClock clock;
-  Forwarder forwarder(&loop, config, clock);
-  forwarder.start();
-  FlushBatch batch;
-  batch.series.push_back(
-      Series{"page.views", SeriesType::Rate, 10, "", {"dyno:web.1"}, {{1700000000, 0.3}}, ""});
-  forwarder.submit(batch);
+  // What a new HTTP sink does: its own route(s) and classification, the shared delivery.
+  Route route;
+  route.name = "metrics";
+  route.url = server.url() + "/v1/metrics";
+  route.headers = {{"Content-Type", "application/x-protobuf"}, {"Authorization", "Bearer s3cret"}};
+  route.classify = [](const HttpResponse& response, std::int64_t now) {
+    if (response.status == 0) return transportOutcome(response);
+    if (response.status >= 200 && response.status < 300)
+      return statusOutcome(OutcomeKind::Sent, response, now);
+    if (response.status == 429 || response.status >= 502)
+      return statusOutcome(OutcomeKind::Retry, response, now);
+    return statusOutcome(OutcomeKind::Dropped, response, now);
+  };
+  std::vector<double> retryAfter;
+  route.onAnswer = [&](const HttpResponse&, const Outcome& outcome, const serialize::Payload&) {
+    retryAfter.push_back(outcome.retryAfterSeconds);
+  };
+  DeliveryOptions options;
+  options.sink = "test";
+  options.backoffBaseSeconds = 0.01;  // the server's Retry-After (1 s) wins over 10-20 ms
+  options.backoffMaxSeconds = 0.02;
+  Delivery delivery(&loop, clock, options, {route});
+  serialize::Payload payload;
+  payload.body = "payload-bytes";
+  payload.items = 3;
+  const std::int64_t started = clock.nowMillis();
+  delivery.enqueue(std::move(payload));
   bool drained = false;
-  runUntil(&loop, [&] { return server.received.size() == 3; });
-  forwarder.drain([&] { drained = true; });
+  runUntil(&loop, [&] { return server.received.size() == 2; });
+  const std::int64_t waited = clock.nowMillis() - started;
+  delivery.drain([&] { drained = true; });
   runUntil(&loop, [&] { return drained; });
   CHECK(drained);
-  REQUIRE(server.received.size() == 3);
-  CHECK(server.received[0].head.rfind("GET /api/v1/validate", 0) == 0);
-  CHECK(server.received[2].head.rfind("POST /api/v2/series", 0) == 0);
-  CHECK(server.received[1].body == server.received[2].body);
+  REQUIRE(server.received.size() == 2);
+  CHECK(server.received[0].head.rfind("POST /v1/metrics", 0) == 0);
+  CHECK(server.received[0].head.find("Authorization: Bearer s3cret") != std::string::npos);
+  CHECK(server.received[1].body == "payload-bytes");
+  CHECK(waited >= 1000);  // Retry-After honoured
+  REQUIRE(retryAfter.size() == 2);
+  CHECK(retryAfter[0] == 1.0);
   std::vector<SelfMetric> metrics;
-  forwarder.collectSelfMetrics(metrics);
-  double sent = 0, retries = 0;
+  delivery.collectSelfMetrics(metrics);
+  double sent = 0, retries = 0, points = 0;
   for (const SelfMetric& m : metrics) {
-    if (m.name == "forward.payloads_sent") sent = m.value;
-    if (m.name == "forward.retries") retries = m.value;
+    if (m.name == "sink.payloads_sent") sent = m.value;
+    if (m.name == "sink.points_sent") points = m.value;
+    if (m.name == "sink.retries") retries = m.value;
   }
   CHECK(sent == 1);
+  CHECK(points == 3);
   CHECK(retries == 1);
-  forwarder.close();
+  delivery.close();
   server.close();
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);

@@ -1,11 +1,16 @@
-#include "serialize/serializer.h"
+#include "sink/datadog/serializer.h"
 
 #include <cmath>
 
 #include "serialize/json_writer.h"
 #include "serialize/protobuf_writer.h"
 
-namespace dynostatsd::serialize {
+namespace dynostatsd::datadog {
+
+using serialize::appendJsonDouble;
+using serialize::appendJsonInt;
+using serialize::appendJsonString;
+using serialize::ProtobufWriter;
 namespace {
 
 void appendTags(std::string& out, const std::vector<std::string>& tags) {
@@ -40,8 +45,9 @@ struct PointSyntax {
   std::string_view close;
 };
 
-// Appends the finite points, comma separated, in `syntax`; returns how many were skipped (NaN/Inf).
-std::uint64_t appendFinitePoints(std::string& out, const std::vector<Point>& points,
+// Appends the finite points, comma separated, in `syntax`, each value divided by `divisor` (a Rate
+// series' interval: its points carry the count); returns how many were skipped (NaN/Inf).
+std::uint64_t appendFinitePoints(std::string& out, const std::vector<Point>& points, double divisor,
                                  const PointSyntax& syntax) {
   std::uint64_t skipped = 0;
   bool first = true;
@@ -55,7 +61,7 @@ std::uint64_t appendFinitePoints(std::string& out, const std::vector<Point>& poi
     out.append(syntax.open);
     appendJsonInt(out, point.timestamp);
     out.append(syntax.separator);
-    appendJsonDouble(out, point.value);
+    appendJsonDouble(out, divisor == 1 ? point.value : point.value / divisor);
     out.append(syntax.close);
   }
   return skipped;
@@ -83,66 +89,134 @@ std::string_view alertTypeOrInfo(std::string_view type) {
   return "info";
 }
 
+// What a point's value is divided by on the wire: a Rate series carries counts (model/series.h).
+double wireDivisor(const Series& series) {
+  return series.type == SeriesType::Rate && series.interval > 0 ? static_cast<double>(series.interval) : 1;
+}
+
 }  // namespace
 
 Serializer::Serializer(SeriesApi seriesApi, Compression compression) : seriesApi_(seriesApi) {
   for (std::size_t i = 0; i < kEndpointCount; ++i) {
     auto endpoint = static_cast<Endpoint>(i);
-    packers_.emplace_back(endpoint, compressionFor(endpoint, compression));
+    packers_.emplace_back(routeOf(endpoint), framingFor(endpoint), endpointInfo(endpoint).limits,
+                          compressionFor(endpoint, compression));
   }
+  items_.resize(kEndpointCount);
+}
+
+void Serializer::append(const FlushBatch& slice, std::vector<Payload>& out) {
+  appendSeries(slice.series, out);
+  appendSketches(slice.sketches, out);
+  appendChecks(slice.checks, out);
+  appendEvents(slice.events, out);
+}
+
+void Serializer::finish(std::vector<Payload>& out) {
+  for (std::size_t i = 0; i < kEndpointCount; ++i) pack(static_cast<Endpoint>(i), out);
 }
 
 void Serializer::serialize(const FlushBatch& batch, std::vector<Payload>& out) {
-  serializeSeries(batch.series, out);
-  serializeSketches(batch.sketches, out);
-  serializeChecks(batch.checks, out);
-  serializeEvents(batch.events, out);
+  append(batch, out);
+  finish(out);
 }
 
-void Serializer::pack(Endpoint endpoint, std::vector<Payload>& out) {
-  stats_.oversizedItems += packers_[static_cast<std::size_t>(endpoint)].pack(items_, out);
-  items_.clear();
-  if (items_.text.capacity() > kKeepScratchBytes) items_ = ItemBuffer();  // give a big flush's memory back
-}
-
-void Serializer::packFull(Endpoint endpoint, std::vector<Payload>& out) {
-  PayloadPacker& packer = packers_[static_cast<std::size_t>(endpoint)];
-  if (items_.text.size() < packer.targetBytes()) return;
-  std::size_t dropped = 0;
-  items_.dropFront(packer.packClosed(items_, out, dropped));
-  stats_.oversizedItems += dropped;
-}
-
-template <class Item, class Write>
-void Serializer::serializeAll(const std::vector<Item>& items, Endpoint endpoint, std::vector<Payload>& out,
-                              Write write) {
-  items_.clear();
-  for (const Item& item : items) {
-    write(item);
-    packFull(endpoint, out);
-  }
-  pack(endpoint, out);
-}
-
-void Serializer::serializeSeries(const std::vector<Series>& series, std::vector<Payload>& out) {
-  serializeAll(series, seriesEndpoint(), out, [this](const Series& one) {
+void Serializer::appendSeries(const std::vector<Series>& series, std::vector<Payload>& out) {
+  appendAll(series, seriesEndpoint(), out, [this](const Series& one, ItemBuffer& buffer) {
     if (!hasFinitePoint(one.points)) {
       stats_.nonFinitePoints += one.points.size();
       ++stats_.emptySeries;
       return;
     }
     if (seriesApi_ == SeriesApi::V2) {
-      writeSeriesV2(one);
+      writeSeriesV2(one, buffer);
     } else {
-      writeSeriesV1(one);
+      writeSeriesV1(one, buffer);
     }
   });
 }
 
+void Serializer::appendSketches(const std::vector<SketchSeries>& sketches, std::vector<Payload>& out) {
+  appendAll(sketches, Endpoint::Sketches, out,
+            [this](const SketchSeries& sketch, ItemBuffer& buffer) { writeSketch(sketch, buffer); });
+}
+
+void Serializer::appendChecks(const std::vector<ServiceCheck>& checks, std::vector<Payload>& out) {
+  appendAll(checks, Endpoint::CheckRun, out,
+            [this](const ServiceCheck& check, ItemBuffer& buffer) { writeCheck(check, buffer); });
+}
+
+void Serializer::appendEvents(const std::vector<Event>& events, std::vector<Payload>& out) {
+  appendAll(events, Endpoint::Events, out,
+            [this](const Event& event, ItemBuffer& buffer) { writeEvent(event, buffer); });
+}
+
+void Serializer::serializeSeries(const std::vector<Series>& series, std::vector<Payload>& out) {
+  appendSeries(series, out);
+  pack(seriesEndpoint(), out);
+}
+
+void Serializer::serializeSketches(const std::vector<SketchSeries>& sketches, std::vector<Payload>& out) {
+  appendSketches(sketches, out);
+  pack(Endpoint::Sketches, out);
+}
+
+void Serializer::serializeChecks(const std::vector<ServiceCheck>& checks, std::vector<Payload>& out) {
+  appendChecks(checks, out);
+  pack(Endpoint::CheckRun, out);
+}
+
+void Serializer::serializeEvents(const std::vector<Event>& events, std::vector<Payload>& out) {
+  appendEvents(events, out);
+  pack(Endpoint::Events, out);
+}
+
+std::size_t Serializer::bufferedBytes() const {
+  std::size_t bytes = 0;
+  for (const ItemBuffer& buffer : items_)
+    bytes += buffer.text.capacity() + buffer.ends.capacity() * sizeof(std::size_t);
+  return bytes;
+}
+
+void Serializer::pack(Endpoint endpoint, std::vector<Payload>& out) {
+  ItemBuffer& buffer = items(endpoint);
+  if (buffer.count() == 0 && buffer.text.capacity() <= kKeepScratchBytes) return;
+  PayloadPacker& packer = this->packer(endpoint);
+  const std::size_t failedBefore = packer.compressFailures();
+  const std::size_t dropped = packer.pack(buffer, out);
+  const std::size_t failed = packer.compressFailures() - failedBefore;
+  stats_.compressFailures += failed;
+  stats_.oversizedItems += dropped - failed;
+  buffer.clear();
+  if (buffer.text.capacity() > kKeepScratchBytes) buffer = ItemBuffer();  // give a big flush's memory back
+}
+
+void Serializer::packFull(Endpoint endpoint, std::vector<Payload>& out) {
+  ItemBuffer& buffer = items(endpoint);
+  PayloadPacker& packer = this->packer(endpoint);
+  if (buffer.text.size() < packer.targetBytes()) return;
+  const std::size_t failedBefore = packer.compressFailures();
+  std::size_t dropped = 0;
+  buffer.dropFront(packer.packClosed(buffer, out, dropped));
+  const std::size_t failed = packer.compressFailures() - failedBefore;
+  stats_.compressFailures += failed;
+  stats_.oversizedItems += dropped - failed;
+}
+
+template <class Item, class Write>
+void Serializer::appendAll(const std::vector<Item>& items, Endpoint endpoint, std::vector<Payload>& out,
+                           Write write) {
+  ItemBuffer& buffer = this->items(endpoint);
+  for (const Item& item : items) {
+    write(item, buffer);
+    packFull(endpoint, out);
+  }
+}
+
 // {"metric":"page.views","type":2,"interval":10,"points":[{"timestamp":1700000000,"value":0.3}],
 //  "resources":[{"type":"host","name":"h"}],"tags":["dyno:web.1"],"unit":"millisecond"}
-void Serializer::writeSeriesV2(const Series& series) {
-  std::string& out = items_.text;
+void Serializer::writeSeriesV2(const Series& series, ItemBuffer& items) {
+  std::string& out = items.text;
   out.append(R"({"metric":)");
   appendJsonString(out, series.name);
   out.append(R"(,"type":)");
@@ -150,7 +224,8 @@ void Serializer::writeSeriesV2(const Series& series) {
   out.append(R"(,"interval":)");
   appendJsonInt(out, series.interval);
   out.append(R"(,"points":[)");
-  stats_.nonFinitePoints += appendFinitePoints(out, series.points, {R"({"timestamp":)", R"(,"value":)", "}"});
+  stats_.nonFinitePoints +=
+      appendFinitePoints(out, series.points, wireDivisor(series), {R"({"timestamp":)", R"(,"value":)", "}"});
   out.push_back(']');
   if (!series.host.empty()) {
     out.append(R"(,"resources":[{"type":"host","name":)");
@@ -161,17 +236,17 @@ void Serializer::writeSeriesV2(const Series& series) {
   appendTags(out, series.tags);
   appendStringIfSet(out, R"(,"unit":)", series.unit);
   out.push_back('}');
-  items_.endItem();
+  items.endItem();
 }
 
 // {"metric":"page.views","points":[[1700000000,0.3]],"type":"rate","interval":10,"host":"h",
 //  "tags":["dyno:web.1"]}
-void Serializer::writeSeriesV1(const Series& series) {
-  std::string& out = items_.text;
+void Serializer::writeSeriesV1(const Series& series, ItemBuffer& items) {
+  std::string& out = items.text;
   out.append(R"({"metric":)");
   appendJsonString(out, series.name);
   out.append(R"(,"points":[)");
-  stats_.nonFinitePoints += appendFinitePoints(out, series.points, {"[", ",", "]"});
+  stats_.nonFinitePoints += appendFinitePoints(out, series.points, wireDivisor(series), {"[", ",", "]"});
   out.append(R"(],"type":")").append(v1TypeName(series.type)).append(R"(","interval":)");
   appendJsonInt(out, series.interval);
   out.append(R"(,"host":)");
@@ -179,19 +254,14 @@ void Serializer::writeSeriesV1(const Series& series) {
   out.push_back(',');
   appendTags(out, series.tags);
   out.push_back('}');
-  items_.endItem();
-}
-
-void Serializer::serializeSketches(const std::vector<SketchSeries>& sketches, std::vector<Payload>& out) {
-  serializeAll(sketches, Endpoint::Sketches, out,
-               [this](const SketchSeries& sketch) { writeSketch(sketch); });
+  items.endItem();
 }
 
 // One `SketchPayload.sketches` (field 1) record; records concatenate into a valid SketchPayload.
 //   Sketch { metric = 1; host = 2; tags = 4; dogsketches = 7 }
 //   Dogsketch { ts = 1; cnt = 2; min = 3; max = 4; avg = 5; sum = 6; k = 7 (sint32, packed);
 //               n = 8 (uint32, packed) }
-void Serializer::writeSketch(const SketchSeries& sketch) {
+void Serializer::writeSketch(const SketchSeries& sketch, ItemBuffer& items) {
   std::string sketchBody;
   ProtobufWriter message(sketchBody);
   message.bytesField(1, sketch.name);
@@ -229,17 +299,13 @@ void Serializer::writeSketch(const SketchSeries& sketch) {
     ++stats_.emptySeries;
     return;
   }
-  ProtobufWriter(items_.text).bytesField(1, sketchBody);
-  items_.endItem();
-}
-
-void Serializer::serializeChecks(const std::vector<ServiceCheck>& checks, std::vector<Payload>& out) {
-  serializeAll(checks, Endpoint::CheckRun, out, [this](const ServiceCheck& check) { writeCheck(check); });
+  ProtobufWriter(items.text).bytesField(1, sketchBody);
+  items.endItem();
 }
 
 // {"check":"app.ok","host_name":"h","status":0,"tags":["a:b"],"timestamp":1700000000,"message":"m"}
-void Serializer::writeCheck(const ServiceCheck& check) {
-  std::string& out = items_.text;
+void Serializer::writeCheck(const ServiceCheck& check, ItemBuffer& items) {
+  std::string& out = items.text;
   out.append(R"({"check":)");
   appendJsonString(out, check.name);
   out.append(R"(,"host_name":)");
@@ -251,19 +317,13 @@ void Serializer::writeCheck(const ServiceCheck& check) {
   appendTimestampIfSet(out, R"(,"timestamp":)", check.timestamp);
   appendStringIfSet(out, R"(,"message":)", check.message);
   out.push_back('}');
-  items_.endItem();
-}
-
-void Serializer::serializeEvents(const std::vector<Event>& events, std::vector<Payload>& out) {
-  items_.clear();
-  for (const Event& event : events) writeEvent(event);
-  pack(Endpoint::Events, out);
+  items.endItem();
 }
 
 // {"title":"t","text":"x","date_happened":1700000000,"host":"h","priority":"normal",
 //  "alert_type":"info","aggregation_key":"k","source_type_name":"s","tags":["a:b"]}
-void Serializer::writeEvent(const Event& event) {
-  std::string& out = items_.text;
+void Serializer::writeEvent(const Event& event, ItemBuffer& items) {
+  std::string& out = items.text;
   out.append(R"({"title":)");
   appendJsonString(out, event.title);
   out.append(R"(,"text":)");
@@ -280,11 +340,11 @@ void Serializer::writeEvent(const Event& event) {
   out.push_back(',');
   appendTags(out, event.tags);
   out.push_back('}');
-  items_.endItem();
+  items.endItem();
 }
 
 std::optional<std::pair<Payload, Payload>> Serializer::split(const Payload& payload) {
-  return packers_[static_cast<std::size_t>(payload.endpoint)].split(payload);
+  return packer(endpointOf(payload)).split(payload);
 }
 
-}  // namespace dynostatsd::serialize
+}  // namespace dynostatsd::datadog

@@ -8,7 +8,7 @@
 //   source=web.1 check=db.up status=critical message="no route"
 //
 // Series are grouped per line by (bucket, host, non-dyno tags); the dyno's static tags are implied
-// by source= and left out. Counters (Rate series) print as `count#` per interval (value x interval),
+// by source= and left out. Counters (Rate series) print as `count#` per interval (the count they carry),
 // Count series as `count#`, gauges (and sets, histogram statistics) as `sample#`, sketches as
 // `count#<name>.count` plus `sample#<name>.avg/min/max`. Lines stay under ~1 KB (a long group is
 // split across several lines with the same prefix). Entries in a line are sorted by name.

@@ -1,4 +1,4 @@
-#include "serialize/l2met_report.h"
+#include "sink/l2met/l2met_report.h"
 
 #include <catch2/catch.hpp>
 
@@ -24,18 +24,18 @@ Series series(std::string name, SeriesType type, double value, std::vector<std::
 
 }  // namespace
 
-TEST_CASE("series are grouped by tag set, counters shown per interval") {
+TEST_CASE("series are grouped by tag set, counters shown per interval (the count a Rate point carries)") {
   std::vector<std::string> written;
   L2metReport report("web.1", {"dyno:web.1", "dynotype:web"}, "", [&](std::string_view text) {
     written.emplace_back(text);
     return true;
   });
   FlushBatch batch;
-  batch.series.push_back(series("page.views", SeriesType::Rate, 0.3));
+  batch.series.push_back(series("page.views", SeriesType::Rate, 3));
   batch.series.push_back(series("queue.depth", SeriesType::Gauge, 7));
-  batch.series.push_back(series("page.views", SeriesType::Rate, 0.2, {"env:prod", "route:/cart"}));
+  batch.series.push_back(series("page.views", SeriesType::Rate, 2, {"env:prod", "route:/cart"}));
   batch.series.push_back(series("latency.max", SeriesType::Gauge, 21.5));
-  batch.series.push_back(series("page.views", SeriesType::Rate, 0.1, {}, "other-host"));
+  batch.series.push_back(series("page.views", SeriesType::Rate, 1, {}, "other-host"));
   batch.series.push_back(series("dynostatsd.datagrams.received", SeriesType::Count, 12));
   batch.series.push_back(series("dynostatsd.parse_errors", SeriesType::Count, 2, {"reason:no_pipe"}));
   batch.series.push_back(series("dynostatsd.dropped", SeriesType::Count, 0, {"reason:queue_full"}));

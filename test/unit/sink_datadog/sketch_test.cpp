@@ -3,11 +3,12 @@
 #include <map>
 
 #include "serialize/protobuf_writer.h"
-#include "serialize/serializer.h"
+#include "sink/datadog/serializer.h"
 #include "sketch_point.h"
 
 using namespace dynostatsd;
 using namespace dynostatsd::serialize;
+using namespace dynostatsd::datadog;
 
 namespace {
 
@@ -107,7 +108,7 @@ TEST_CASE("A known sketch encodes to exact SketchPayload bytes and decodes back"
   std::vector<Payload> out;
   serializer.serializeSketches({sketch, empty}, out);
   REQUIRE(out.size() == 1);
-  CHECK(out[0].endpoint == Endpoint::Sketches);
+  CHECK(out[0].route == routeOf(Endpoint::Sketches));
   CHECK(out[0].items == 1);
   CHECK(serializer.stats().emptySeries == 1);
   CHECK(serializer.stats().nonFinitePoints == 1);

@@ -1,4 +1,4 @@
-#include "serialize/l2met_report.h"
+#include "sink/l2met/l2met_report.h"
 
 #include <unistd.h>
 
@@ -133,7 +133,7 @@ std::string L2metReport::format(const FlushBatch& batch) const {
       std::string entry;
       switch (series.type) {
         case SeriesType::Rate:
-          entry = "count#" + name + "=" + number(point.value * static_cast<double>(series.interval));
+          entry = "count#" + name + "=" + number(point.value);  // a Rate point carries the count
           break;
         case SeriesType::Count: entry = "count#" + name + "=" + number(point.value); break;
         case SeriesType::Gauge: entry = "sample#" + name + "=" + number(point.value); break;

@@ -5,10 +5,11 @@
 
 #include "serialize/compressor.h"
 #include "serialize/payload_packer.h"
-#include "serialize/serializer.h"
+#include "sink/datadog/serializer.h"
 
 using namespace dynostatsd;
 using namespace dynostatsd::serialize;
+using namespace dynostatsd::datadog;
 
 namespace {
 
@@ -45,7 +46,8 @@ std::vector<std::string> itemsOf(const std::vector<Payload>& payloads) {
 
 TEST_CASE("Packing splits at the uncompressed limit, every payload strictly below it") {
   ItemBuffer items = numberedItems(100, 100);  // 100 bytes each
-  PayloadPacker packer(Endpoint::SeriesV2, Compression::None);
+  PayloadPacker packer(routeOf(Endpoint::SeriesV2), framingFor(Endpoint::SeriesV2),
+                       endpointInfo(Endpoint::SeriesV2).limits, Compression::None);
   // header 11 + footer 2 + n items of 100 + (n-1) commas < 1000  ->  n = 9 (13 + 900 + 8 = 921)
   packer.setLimitsForTest(1 << 20, 1000);
   std::vector<Payload> out;
@@ -77,7 +79,8 @@ TEST_CASE("Packing re-splits when the compressed body overflows, and drops only 
   }
   items.text += "\"" + std::string(5000, 'z') + "\"";  // 5002 bytes: over the uncompressed limit alone
   items.endItem();
-  PayloadPacker packer(Endpoint::SeriesV2, Compression::Deflate);
+  PayloadPacker packer(routeOf(Endpoint::SeriesV2), framingFor(Endpoint::SeriesV2),
+                       endpointInfo(Endpoint::SeriesV2).limits, Compression::Deflate);
   packer.setLimitsForTest(1500, 5000);
   std::vector<Payload> out;
   CHECK(packer.pack(items, out) == 1);
@@ -104,7 +107,8 @@ TEST_CASE("A single item whose compressed form alone is over the limit is droppe
   }
   items.text += "\"";
   items.endItem();
-  PayloadPacker packer(Endpoint::SeriesV2, Compression::Zstd);
+  PayloadPacker packer(routeOf(Endpoint::SeriesV2), framingFor(Endpoint::SeriesV2),
+                       endpointInfo(Endpoint::SeriesV2).limits, Compression::Zstd);
   packer.setLimitsForTest(1000, 1 << 20);
   std::vector<Payload> out;
   CHECK(packer.pack(items, out) == 1);
@@ -114,7 +118,8 @@ TEST_CASE("A single item whose compressed form alone is over the limit is droppe
 TEST_CASE("split() cuts a payload into two halves that hold every item once") {
   ItemBuffer items = numberedItems(7, 40);
   for (Compression method : {Compression::Zstd, Compression::Deflate, Compression::Gzip, Compression::None}) {
-    PayloadPacker packer(Endpoint::SeriesV2, method);
+    PayloadPacker packer(routeOf(Endpoint::SeriesV2), framingFor(Endpoint::SeriesV2),
+                         endpointInfo(Endpoint::SeriesV2).limits, method);
     std::vector<Payload> out;
     packer.pack(items, out);
     REQUIRE(out.size() == 1);
@@ -212,7 +217,7 @@ TEST_CASE("ItemBuffer::dropFront keeps the remaining items intact") {
   CHECK(items.count() == 3);
 }
 
-TEST_CASE("v1 payloads are assembled from at most kMaxRawPayloadBytes, packed while writing") {
+TEST_CASE("v1 payloads hold at most 10,000 series and kMaxRawPayloadBytes, packed while writing") {
   std::vector<Series> series(60000);
   for (std::size_t i = 0; i < series.size(); ++i) {
     series[i].name = "app.metric." + std::to_string(i);
@@ -230,7 +235,7 @@ TEST_CASE("v1 payloads are assembled from at most kMaxRawPayloadBytes, packed wh
     total += p.items;
   }
   CHECK(total == 60000);
-  CHECK(out[0].uncompressedBytes > kMaxRawPayloadBytes / 2);  // full payloads, not slivers
+  CHECK(out[0].items == 10000);  // full payloads (the Agent's points per payload), not slivers
   auto back = itemsOf(out);
   REQUIRE(back.size() == 60000);
   CHECK(back[59999].find(R"("metric":"app.metric.59999")") != std::string::npos);

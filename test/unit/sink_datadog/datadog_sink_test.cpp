@@ -7,11 +7,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "forward/forwarder.h"
 #include "serialize/compressor.h"
+#include "sink/datadog/datadog_sink.h"
 
 using namespace dynostatsd;
 using namespace dynostatsd::forward;
+using namespace dynostatsd::datadog;
 
 namespace {
 
@@ -66,10 +67,10 @@ struct Fixture {
     uv_loop_init(&loop);
     auto fake = std::make_unique<FakeHttpClient>();
     http = fake.get();
-    forwarder = std::make_unique<Forwarder>(&loop, config, clock, std::move(fake), [this] { return jitter; });
+    sink = std::make_unique<DatadogSink>(&loop, config, clock, std::move(fake), [this] { return jitter; });
   }
   ~Fixture() {
-    forwarder->close();
+    sink->close();
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);
   }
@@ -81,7 +82,7 @@ struct Fixture {
   }
   double metric(const std::string& name, const std::string& tag = "") const {
     std::vector<SelfMetric> out;
-    forwarder->collectSelfMetrics(out);
+    sink->collectSelfMetrics(out);
     for (const SelfMetric& m : out) {
       if (m.name == name && (tag.empty() || (!m.tags.empty() && m.tags[0] == tag))) return m.value;
     }
@@ -92,7 +93,13 @@ struct Fixture {
   ManualClock clock;
   double jitter = 0;
   FakeHttpClient* http;
-  std::unique_ptr<Forwarder> forwarder;
+  std::unique_ptr<DatadogSink> sink;
+  // One flush: the slice, then its end (the sink fills payloads across slices until then).
+  void submit(const FlushBatch& batch) {
+    sink->submit(batch);
+    sink->endFlush(1700000000);
+  }
+  Delivery& delivery() { return sink->delivery(); }
 };
 
 FlushBatch batchOf(std::size_t seriesCount, const std::string& prefix = "m") {
@@ -126,7 +133,7 @@ class StderrCapture {
   StderrCapture() {
     std::fflush(stderr);
     saved_ = dup(2);
-    std::snprintf(path_, sizeof path_, "/tmp/dynostatsd-forward-test-XXXXXX");
+    std::snprintf(path_, sizeof path_, "/tmp/dynostatsd-datadog-test-XXXXXX");
     int fd = mkstemp(path_);
     dup2(fd, 2);
     ::close(fd);
@@ -169,7 +176,7 @@ TEST_CASE("Base URL: DD_DD_URL wins, else https://api.<site>") {
 
 TEST_CASE("A flush becomes a v2 request with the right URL and headers; 202 counts it sent") {
   Fixture f;
-  f.forwarder->submit(batchOf(3));
+  f.submit(batchOf(3));
   REQUIRE(f.http->sent.size() == 1);
   const auto& request = f.http->sent[0].request;
   CHECK(request.method == "POST");
@@ -181,10 +188,10 @@ TEST_CASE("A flush becomes a v2 request with the right URL and headers; 202 coun
   CHECK(request.timeoutSeconds == 20);
   CHECK(decodedBody(f.http->sent[0]).find(R"({"metric":"m2","type":1,"interval":10,)") != std::string::npos);
   f.http->answer(202);
-  CHECK(f.metric("forward.payloads_sent", "endpoint:series_v2") == 1);
-  CHECK(f.metric("forward.responses", "status_class:2xx") == 1);
-  CHECK(f.metric("forward.queue_payloads") == 0);
-  CHECK(f.forwarder->inFlight() == 0);
+  CHECK(f.metric("sink.payloads_sent", "route:series_v2") == 1);
+  CHECK(f.metric("sink.responses", "status_class:2xx") == 1);
+  CHECK(f.metric("sink.queue_payloads") == 0);
+  CHECK(f.delivery().inFlight() == 0);
 }
 
 TEST_CASE("Every kind of flush content goes to its endpoint") {
@@ -199,7 +206,7 @@ TEST_CASE("Every kind of flush content goes to its endpoint") {
   event.title = "deploy";
   event.text = "v42";
   batch.events = {event, event};
-  f.forwarder->submit(batch);
+  f.submit(batch);
   std::vector<std::string> urls;
   for (const auto& sent : f.http->sent) urls.push_back(sent.request.url.substr(18));
   CHECK(urls == std::vector<std::string>{"/api/v2/series", "/api/beta/sketches", "/api/v1/check_run",
@@ -215,7 +222,7 @@ TEST_CASE("v1 series API and gzip are honoured") {
   config.seriesApi = SeriesApi::V1;
   config.compression = Compression::Gzip;
   Fixture f(config);
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   REQUIRE(f.http->sent.size() == 1);
   CHECK(f.http->sent[0].request.url == "http://127.0.0.1:9/api/v1/series");
   CHECK(f.http->header(0, "Content-Encoding") == "gzip");
@@ -227,66 +234,66 @@ TEST_CASE("v1 series API and gzip are honoured") {
 TEST_CASE("503 retries after the backoff, then recovers; order is kept") {
   Fixture f;
   f.jitter = 0;  // lowest wait of each range
-  f.forwarder->submit(batchOf(1, "first"));
-  f.forwarder->submit(batchOf(1, "second"));
+  f.submit(batchOf(1, "first"));
+  f.submit(batchOf(1, "second"));
   REQUIRE(f.http->sent.size() == 2);  // two in flight per endpoint
   f.http->answer(503);
   f.http->answer(503);
-  CHECK(f.forwarder->backoff(serialize::Endpoint::SeriesV2).errors() == 2);
-  CHECK(f.forwarder->queuedPayloads() == 2);
-  CHECK(f.metric("forward.retries", "reason:http_503") == 2);
+  CHECK(f.delivery().backoff(0).errors() == 2);
+  CHECK(f.delivery().queuedPayloads() == 2);
+  CHECK(f.metric("sink.retries", "reason:http_503") == 2);
   f.clock.advanceMillis(3999);  // second error: wait [4, 8] s, jitter 0 -> 4 s
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   CHECK(f.http->sent.size() == 2);
   f.clock.advanceMillis(1);
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   REQUIRE(f.http->sent.size() == 3);  // a single probe while backing off
   CHECK(decodedBody(f.http->sent[2]).find("first0") != std::string::npos);
   f.http->answer(202);
-  CHECK(f.forwarder->backoff(serialize::Endpoint::SeriesV2).errors() == 0);
+  CHECK(f.delivery().backoff(0).errors() == 0);
   REQUIRE(f.http->sent.size() == 4);
   CHECK(decodedBody(f.http->sent[3]).find("second0") != std::string::npos);
   f.http->answer(202);
-  CHECK(f.metric("forward.payloads_sent", "endpoint:series_v2") == 2);
-  CHECK(f.forwarder->queuedPayloads() == 0);
+  CHECK(f.metric("sink.payloads_sent", "route:series_v2") == 2);
+  CHECK(f.delivery().queuedPayloads() == 0);
 }
 
 TEST_CASE("429, 408, 404 and network errors are retried") {
   Fixture f;
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   f.http->answer(429);
   f.clock.advanceMillis(64000);
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   f.http->answer(0, TransportError::Connect);
   f.clock.advanceMillis(64000);
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   f.http->answer(408);
   f.clock.advanceMillis(64000);
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   f.http->answer(404);
   f.clock.advanceMillis(64000);
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   f.http->answer(200);
   CHECK(f.http->sent.size() == 5);
-  CHECK(f.metric("forward.retries", "reason:http_429") == 1);
-  CHECK(f.metric("forward.retries", "reason:connect") == 1);
-  CHECK(f.metric("forward.responses", "status_class:none") == 1);
-  CHECK(f.metric("forward.payloads_sent", "endpoint:series_v2") == 1);
+  CHECK(f.metric("sink.retries", "reason:http_429") == 1);
+  CHECK(f.metric("sink.retries", "reason:connect") == 1);
+  CHECK(f.metric("sink.responses", "status_class:none") == 1);
+  CHECK(f.metric("sink.payloads_sent", "route:series_v2") == 1);
 }
 
 TEST_CASE("400 drops the payload and logs the response body; 403 logs one clear line without the key") {
   Fixture f;
   StderrCapture capture;
-  f.forwarder->submit(batchOf(2));
+  f.submit(batchOf(2));
   f.http->answer(400, TransportError::None, R"({"errors":["Bad \"points\""]})");
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   f.http->answer(403);
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   f.http->answer(403);  // within 5 minutes: not logged again
   std::string logs = capture.take();
-  CHECK(f.metric("forward.dropped_payloads", "reason:http_400") == 1);
-  CHECK(f.metric("forward.dropped_items", "reason:http_400") == 2);
-  CHECK(f.metric("forward.dropped_payloads", "reason:http_403") == 2);
+  CHECK(f.metric("sink.dropped_payloads", "reason:http_400") == 1);
+  CHECK(f.metric("sink.dropped_items", "reason:http_400") == 2);
+  CHECK(f.metric("sink.dropped_payloads", "reason:http_403") == 2);
   CHECK(
       logs.find(
           R"(reason=http_400 endpoint=series_v2 items=2 response="{\"errors\":[\"Bad \\\"points\\\"\"]}")") !=
@@ -294,12 +301,12 @@ TEST_CASE("400 drops the payload and logs the response body; 403 logs one clear 
   CHECK(logs.find("reason=http_403 api_key=***cdef") != std::string::npos);
   CHECK(logs.find("reason=http_403", logs.find("reason=http_403") + 1) == std::string::npos);
   CHECK(logs.find(kApiKey) == std::string::npos);
-  CHECK(f.forwarder->queuedPayloads() == 0);
+  CHECK(f.delivery().queuedPayloads() == 0);
 }
 
 TEST_CASE("413 splits the payload in halves that are both resent; a single item is dropped") {
   Fixture f;
-  f.forwarder->submit(batchOf(5));
+  f.submit(batchOf(5));
   REQUIRE(f.http->sent.size() == 1);
   f.http->answer(413);
   REQUIRE(f.http->sent.size() == 3);
@@ -315,55 +322,55 @@ TEST_CASE("413 splits the payload in halves that are both resent; a single item 
   REQUIRE(f.http->sent.size() == 5);
   f.http->answer(413);  // the single item: dropped
   f.http->answer(202);
-  CHECK(f.metric("forward.splits") == 2);
-  CHECK(f.metric("forward.dropped_payloads", "reason:too_large") == 1);
-  CHECK(f.metric("forward.dropped_items", "reason:too_large") == 1);
-  CHECK(f.metric("forward.payloads_sent", "endpoint:series_v2") == 2);
+  CHECK(f.metric("sink.splits") == 2);
+  CHECK(f.metric("sink.dropped_payloads", "reason:too_large") == 1);
+  CHECK(f.metric("sink.dropped_items", "reason:too_large") == 1);
+  CHECK(f.metric("sink.payloads_sent", "route:series_v2") == 2);
 }
 
 TEST_CASE("The retry queue bound drops the oldest payloads, counted") {
   ForwardConfig config = Fixture::defaultConfig();
   config.compression = Compression::None;
   Fixture f(config);
-  f.forwarder->submit(batchOf(1, "a"));
+  f.submit(batchOf(1, "a"));
   f.http->answer(503);  // endpoint blocked, payload queued
-  std::size_t one = f.forwarder->queuedBytes();
+  std::size_t one = f.delivery().queuedBytes();
   REQUIRE(one > 0);
-  f.forwarder->close();
+  f.sink->close();
   ForwardConfig small = config;
   small.retryQueueBytes = one * 2 + one / 2;  // room for two payloads of this size
   Fixture g(small);
-  g.forwarder->submit(batchOf(1, "a"));
+  g.submit(batchOf(1, "a"));
   g.http->answer(503);
-  g.forwarder->submit(batchOf(1, "b"));
-  g.forwarder->submit(batchOf(1, "c"));
-  CHECK(g.forwarder->queuedPayloads() == 2);
-  CHECK(g.metric("forward.dropped_payloads", "reason:queue_full") == 1);
+  g.submit(batchOf(1, "b"));
+  g.submit(batchOf(1, "c"));
+  CHECK(g.delivery().queuedPayloads() == 2);
+  CHECK(g.metric("sink.dropped_payloads", "reason:queue_full") == 1);
   g.clock.advanceMillis(64000);
-  g.forwarder->pumpForTest();
+  g.delivery().pumpForTest();
   REQUIRE(g.http->sent.size() == 2);
   CHECK(decodedBody(g.http->sent[1]).find("\"b0\"") != std::string::npos);  // "a" was the oldest
 }
 
 TEST_CASE("Payloads older than the intake window are dropped as expired") {
   Fixture f;
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   f.http->answer(503);
   f.clock.advanceMillis(3600 * 1000 + 1);
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   CHECK(f.http->sent.size() == 1);
-  CHECK(f.metric("forward.dropped_payloads", "reason:expired") == 1);
+  CHECK(f.metric("sink.dropped_payloads", "reason:expired") == 1);
 }
 
 TEST_CASE("drain() sends what is queued, then calls done once") {
   Fixture f;
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   f.http->answer(503);
   int calls = 0;
-  f.forwarder->drain([&] { ++calls; });
+  f.delivery().drain([&] { ++calls; });
   CHECK(f.http->sent.size() == 1);  // blocked for at most kDrainRetryMillis
   f.clock.advanceMillis(kDrainRetryMillis);
-  f.forwarder->pumpForTest();
+  f.delivery().pumpForTest();
   REQUIRE(f.http->sent.size() == 2);
   CHECK(calls == 0);
   f.http->answer(202);
@@ -377,7 +384,7 @@ TEST_CASE("drain() with an empty queue completes at once; at the deadline it log
   {
     Fixture f;
     int calls = 0;
-    f.forwarder->drain([&] { ++calls; });
+    f.delivery().drain([&] { ++calls; });
     uv_run(&f.loop, UV_RUN_NOWAIT);
     CHECK(calls == 1);
   }
@@ -385,26 +392,26 @@ TEST_CASE("drain() with an empty queue completes at once; at the deadline it log
   config.shutdownDeadlineSeconds = 0;
   Fixture f(config);
   StderrCapture capture;
-  f.forwarder->submit(batchOf(4));
+  f.submit(batchOf(4));
   int calls = 0;
-  f.forwarder->drain([&] { ++calls; });
+  f.delivery().drain([&] { ++calls; });
   uv_run(&f.loop, UV_RUN_ONCE);  // the 0 s deadline timer
   std::string logs = capture.take();
   CHECK(calls == 1);
   CHECK(logs.find("reason=shutdown_deadline undelivered_payloads=1 undelivered_items=4") !=
         std::string::npos);
-  CHECK(f.metric("forward.dropped_items", "reason:shutdown") == 4);
+  CHECK(f.metric("sink.dropped_items", "reason:shutdown") == 4);
 }
 
 TEST_CASE("start() validates the key once and fails open") {
   Fixture f;
   StderrCapture capture;
-  f.forwarder->start();
+  f.sink->start();
   REQUIRE(f.http->sent.size() == 1);
   CHECK(f.http->sent[0].request.method == "GET");
   CHECK(f.http->sent[0].request.url == "http://127.0.0.1:9/api/v1/validate");
   f.http->answer(0, TransportError::Timeout);
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   CHECK(f.http->sent.size() == 2);
   std::string logs = capture.take();
   CHECK(logs.find("reason=timeout") != std::string::npos);
@@ -414,12 +421,12 @@ TEST_CASE("start() validates the key once and fails open") {
 
 TEST_CASE("close() is idempotent and stops everything") {
   Fixture f;
-  f.forwarder->submit(batchOf(1));
-  f.forwarder->close();
-  f.forwarder->close();
-  CHECK(f.forwarder->closed());
+  f.submit(batchOf(1));
+  f.sink->close();
+  f.sink->close();
+  CHECK(f.delivery().closed());
   CHECK(f.http->closed());
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   CHECK(f.http->sent.size() == 1);
 }
 
@@ -430,9 +437,9 @@ TEST_CASE("start() warns about an unknown site once and logs the masked key, nev
   config.validateApiKey = false;
   Fixture f(config);
   StderrCapture capture;
-  f.forwarder->start();
+  f.sink->start();
   std::string logs = capture.take();
-  CHECK(f.forwarder->baseUrl() == "https://api.datadoghq.example");
+  CHECK(f.sink->baseUrl() == "https://api.datadoghq.example");
   CHECK(logs.find("reason=unknown_site site=datadoghq.example url=https://api.datadoghq.example") !=
         std::string::npos);
   CHECK(logs.find("api_key=***cdef") != std::string::npos);
@@ -443,12 +450,12 @@ TEST_CASE("start() warns about an unknown site once and logs the masked key, nev
 TEST_CASE("A 202 that lists errors is counted sent and its errors are logged") {
   Fixture f;
   StderrCapture capture;
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   f.http->answer(202, TransportError::None, R"({"errors":["metric name too long"]})");
-  f.forwarder->submit(batchOf(1));
+  f.submit(batchOf(1));
   f.http->answer(202, TransportError::None, R"({"errors":[]})");
   std::string logs = capture.take();
-  CHECK(f.metric("forward.payloads_sent", "endpoint:series_v2") == 2);
+  CHECK(f.metric("sink.payloads_sent", "route:series_v2") == 2);
   CHECK(
       logs.find(
           R"(reason=intake_errors endpoint=series_v2 response="{\"errors\":[\"metric name too long\"]}")") !=

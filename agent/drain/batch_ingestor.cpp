@@ -34,6 +34,7 @@ BatchResult BatchIngestor::ingest(std::string_view app, std::string_view body,
         ++result.malformed;
         malformed(error, app, body.substr(0, 0));
       });
+  deriver_.endBatch();
   stats_.frames += result.frames;
   if (msgCount && *msgCount != result.frames) ++stats_.msgCountMismatches;
   return result;

@@ -151,6 +151,70 @@ void LineDeriver::emit(std::string_view name, MetricType type, double value, std
   ++stats_.samples;
 }
 
+// Groups are looked up by a hash of the tag text and checked against the text itself; at most
+// kMaxRouterGroups live at once (more are handed on early), and a batch's values are bounded by
+// its body.
+LineDeriver::RouterGroup& LineDeriver::routerGroup() {
+  constexpr std::size_t kMaxRouterGroups = 4096;
+  groupKey_.clear();
+  for (std::size_t i = 1; i < sample_.tags.size(); ++i) groupKey_.append(sample_.tags[i]).push_back('\n');
+  const std::uint64_t hash = std::hash<std::string_view>{}(groupKey_);
+  auto it = groupIndex_.find(hash);
+  if (it != groupIndex_.end() && groups_[it->second].tags == groupKey_) return groups_[it->second];
+  if (groupsUsed_ >= kMaxRouterGroups) endBatch();
+  if (groupsUsed_ == groups_.size()) groups_.emplace_back();
+  RouterGroup& group = groups_[groupsUsed_];
+  group.tags = groupKey_;
+  group.requests = 0;
+  group.connect.clear();
+  group.service.clear();
+  group.bytes.clear();
+  // A hash collision between two live groups (2^-64 odds) only costs the older one its index
+  // entry: both still get handed on at endBatch().
+  groupIndex_[hash] = groupsUsed_++;
+  return group;
+}
+
+void LineDeriver::endBatch() {
+  for (std::size_t g = 0; g < groupsUsed_; ++g) {
+    RouterGroup& group = groups_[g];
+    resetTags();
+    std::string_view rest = group.tags;
+    while (!rest.empty()) {
+      std::size_t end = rest.find('\n');
+      sample_.tags.push_back(rest.substr(0, end));
+      rest.remove_prefix(end + 1);
+    }
+    emit("heroku.router.requests", MetricType::Counter, group.requests);
+    if (!group.connect.empty()) emitValues("heroku.router.connect", MetricType::Distribution, group.connect);
+    if (!group.service.empty()) emitValues("heroku.router.service", MetricType::Distribution, group.service);
+    if (!group.bytes.empty()) emitValues("heroku.router.bytes", MetricType::Distribution, group.bytes);
+  }
+  groupsUsed_ = 0;
+  groupIndex_.clear();
+  // Bound what an unusual batch leaves behind.
+  if (groups_.size() > 256) groups_.resize(256);
+  for (auto& group : groups_) {
+    if (group.connect.capacity() > 4096) {
+      group.connect = {};
+      group.service = {};
+      group.bytes = {};
+    }
+  }
+}
+
+void LineDeriver::emitValues(std::string_view name, MetricType type, const std::vector<double>& values) {
+  sample_.name = name;
+  sample_.type = type;
+  sample_.values.assign(values.begin(), values.end());
+  sample_.setMember = {};
+  sample_.rate = 1.0;
+  sample_.timestamp = 0;
+  sample_.host = host_;
+  consumer_.add(sample_, now_);
+  ++stats_.samples;
+}
+
 void LineDeriver::derive(const SyslogMessage& line, std::int64_t nowSeconds) {
   now_ = nowSeconds;
   LineKind kind = LineKind::Other;
@@ -225,21 +289,22 @@ void LineDeriver::router(std::string_view message) {
   addTag("dyno", dyno);
   addTag("dynotype", Enricher::dynoType(dyno));
   addTag("protocol", protocol);
-  emit("heroku.router.requests", MetricType::Counter, 1);
+  RouterGroup& group = routerGroup();
+  group.requests += 1;
 
   double value = 0;
   std::string_view unit;
-  auto distribution = [&](std::string_view text, std::string_view name, std::string_view expectedUnit) {
+  auto distribution = [&](std::string_view text, std::vector<double>& values, std::string_view expectedUnit) {
     if (text.empty()) return;  // error lines leave these empty
     if (!parseNumberWithUnit(text, value, unit) || (!unit.empty() && unit != expectedUnit) || value < 0) {
       ++stats_.invalidValues;
       return;
     }
-    emit(name, MetricType::Distribution, value);
+    values.push_back(value);
   };
-  distribution(connect, "heroku.router.connect", "ms");
-  distribution(service, "heroku.router.service", "ms");
-  distribution(bytes, "heroku.router.bytes", "");
+  distribution(connect, group.connect, "ms");
+  distribution(service, group.service, "ms");
+  distribution(bytes, group.bytes, "");
 
   if (at == "error" && isErrorCode(code)) {
     resetTags();

@@ -97,6 +97,7 @@ void fuzzBody(std::string_view body) {
         require(error == FrameError::BadLength || error == FrameError::Truncated);
         ++errors;
       });
+  deriver.endBatch();
   require(seen == frames + errors);
   require(good <= frames);
 }

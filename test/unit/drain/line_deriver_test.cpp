@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace dynostatsd;
@@ -39,6 +40,7 @@ struct DeriveFixture {
     m.procid = procid;
     m.message = message;
     deriver.derive(m, 1700000000);
+    deriver.endBatch();
   }
 };
 
@@ -80,12 +82,12 @@ TEST_CASE_METHOD(DeriveFixture, "a router error line counts the request and the 
       "at=error code=H12 desc=\"Request timeout\" method=POST path=\"/\" host=shop.herokuapp.com "
       "request_id=x fwd=\"1.2.3.4\" dyno=web.2 connect=0ms service=30000ms status=503 bytes=0 protocol=http");
   REQUIRE(consumer.samples.size() == 5);
-  CHECK(consumer.samples[0].name == "heroku.router.requests");
-  CHECK(consumer.samples[0].tags == Tags{"app:shop", "status:503", "status_class:5xx", "method:POST",
+  CHECK(consumer.samples[0].name == "heroku.router.errors");
+  CHECK(consumer.samples[0].tags == Tags{"app:shop", "code:H12", "dyno:web.2", "dynotype:web"});
+  CHECK(consumer.samples[1].name == "heroku.router.requests");
+  CHECK(consumer.samples[1].tags == Tags{"app:shop", "status:503", "status_class:5xx", "method:POST",
                                          "dyno:web.2", "dynotype:web", "protocol:http"});
-  CHECK(consumer.samples[2].values == std::vector<double>{30000});
-  CHECK(consumer.samples[4].name == "heroku.router.errors");
-  CHECK(consumer.samples[4].tags == Tags{"app:shop", "code:H12", "dyno:web.2", "dynotype:web"});
+  CHECK(consumer.samples[3].values == std::vector<double>{30000});
 }
 
 TEST_CASE_METHOD(DeriveFixture, "a router error with empty fields leaves them out") {
@@ -93,10 +95,10 @@ TEST_CASE_METHOD(DeriveFixture, "a router error with empty fields leaves them ou
        "at=error code=H10 desc=\"App crashed\" method=GET path=\"/\" host=h request_id=r fwd=\"f\" dyno= "
        "connect= service= status=503 bytes= protocol=https");
   REQUIRE(consumer.samples.size() == 2);
-  CHECK(consumer.samples[0].tags ==
+  CHECK(consumer.samples[1].tags ==
         Tags{"app:shop", "status:503", "status_class:5xx", "method:GET", "protocol:https"});
-  CHECK(consumer.samples[1].name == "heroku.router.errors");
-  CHECK(consumer.samples[1].tags == Tags{"app:shop", "code:H10"});
+  CHECK(consumer.samples[0].name == "heroku.router.errors");
+  CHECK(consumer.samples[0].tags == Tags{"app:shop", "code:H10"});
   CHECK(deriver.stats().invalidValues == 0);
 }
 
@@ -182,6 +184,37 @@ TEST_CASE_METHOD(DeriveFixture,
   CHECK(consumer.samples[4].values == std::vector<double>{1});
   CHECK(deriver.stats().invalidValues == 1);
   CHECK(deriver.stats().invalidNames == 1);
+}
+
+TEST_CASE_METHOD(DeriveFixture, "router lines of a batch are grouped per tag set, values kept") {
+  auto router = [](const char* dyno, int status, int service) {
+    return "at=info method=GET path=\"/\" dyno=" + std::string(dyno) +
+           " connect=1ms service=" + std::to_string(service) + "ms status=" + std::to_string(status) +
+           " bytes=10 protocol=https";
+  };
+  for (auto [dyno, status, service] :
+       {std::tuple{"web.1", 200, 5}, std::tuple{"web.2", 200, 6}, std::tuple{"web.1", 200, 7},
+        std::tuple{"web.1", 500, 8}, std::tuple{"web.1", 200, 9}}) {
+    SyslogMessage m;
+    m.appName = "heroku";
+    m.procid = "router";
+    std::string message = router(dyno, status, service);
+    m.message = message;
+    deriver.derive(m, 1700000000);
+  }
+  CHECK(consumer.samples.empty());
+  deriver.endBatch();
+  REQUIRE(consumer.samples.size() == 12);  // 3 tag sets x (requests, connect, service, bytes)
+  CHECK(consumer.samples[0].name == "heroku.router.requests");
+  CHECK(consumer.samples[0].values == std::vector<double>{3});
+  CHECK(consumer.samples[0].tags[4] == "dyno:web.1");
+  CHECK(consumer.samples[2].name == "heroku.router.service");
+  CHECK(consumer.samples[2].values == std::vector<double>{5, 7, 9});
+  CHECK(consumer.samples[4].values == std::vector<double>{1});
+  CHECK(consumer.samples[4].tags[4] == "dyno:web.2");
+  CHECK(consumer.samples[8].tags[1] == "status:500");
+  deriver.endBatch();
+  CHECK(consumer.samples.size() == 12);
 }
 
 TEST_CASE_METHOD(DeriveFixture, "ordinary app output derives nothing") {

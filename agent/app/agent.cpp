@@ -108,6 +108,7 @@ bool Agent::openSources(std::string& readyFields) {
 int Agent::run() {
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must surface as EPIPE, not kill the agent
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
+  if (!loop_.ok()) return 1;  // uv_loop_init failed (logged): nothing can run
   std::string sourceFields;
   if (!openListeners() || !openSources(sourceFields)) {
     loop_.close();

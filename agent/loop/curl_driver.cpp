@@ -1,5 +1,7 @@
 #include "loop/curl_driver.h"
 
+#include "loop/uv_check.h"
+
 #include <dlfcn.h>
 #include <stdlib.h>
 
@@ -147,7 +149,14 @@ CurlDriver::CurlDriver(uv_loop_t* loop, const CurlApi* api, std::string loadErro
     return;
   }
   timer_ = new TimerBlock;
-  uv_timer_init(loop_, &timer_->handle);
+  if (!uvOk(uv_timer_init(loop_, &timer_->handle), "uv_timer_init")) {
+    delete timer_;
+    timer_ = nullptr;
+    api_->multiCleanup(multi_);
+    multi_ = nullptr;
+    loadError_ = "uv_timer_init failed";
+    return;
+  }
   timer_->handle.data = timer_;
   timer_->driver = this;
   api_->multiSetopt(multi_, CURLMOPT_SOCKETFUNCTION, &onCurlSocketThunk);
@@ -214,7 +223,7 @@ int CurlDriver::onCurlSocket(CURL*, curl_socket_t socket, int what, void* socket
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
-  uv_poll_start(&block->handle, events, &onPoll);
+  if (!uvOk(uv_poll_start(&block->handle, events, &onPoll), "uv_poll_start")) return -1;  // curl fails it
   return 0;
 }
 
@@ -224,7 +233,9 @@ int CurlDriver::onCurlTimer(long timeoutMillis) {
     uv_timer_stop(&timer_->handle);
   } else {
     // Even 0 goes through the loop: calling socket_action from inside this callback is not allowed.
-    uv_timer_start(&timer_->handle, &onTimer, static_cast<std::uint64_t>(timeoutMillis), 0);
+    if (!uvOk(uv_timer_start(&timer_->handle, &onTimer, static_cast<std::uint64_t>(timeoutMillis), 0),
+              "uv_timer_start"))
+      return -1;  // curl then fails the transfers that wait on it
   }
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "loop/datagram_listener.h"
 
+#include "loop/uv_check.h"
+
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -143,8 +145,12 @@ void onReadable(uv_poll_t* handle, int status, int events) {
   }
   std::uint64_t pause = drainAndPlan(block);
   if (pause > 0 && !block->closing) {
-    uv_poll_stop(&block->handle);
-    uv_timer_start(&block->pauseTimer, &onPauseOver, pause, 0);
+    uvOk(uv_poll_stop(&block->handle), "uv_poll_stop");
+    // If the pause timer cannot start, keep polling instead: never stop reading for good.
+    if (!uvOk(uv_timer_start(&block->pauseTimer, &onPauseOver, pause, 0), "uv_timer_start")) {
+      ++block->stats.errors;
+      uvOk(uv_poll_start(&block->handle, UV_READABLE, &onReadable), "uv_poll_start");
+    }
   }
 }
 
@@ -154,11 +160,26 @@ void onPauseOver(uv_timer_t* timer) {
   std::uint64_t pause = drainAndPlan(block);
   const std::uint64_t read = block->stats.datagrams + block->stats.truncated - before;
   if (block->closing) return;
-  if (pause > 0 && read >= kBusyDatagrams) {
-    uv_timer_start(&block->pauseTimer, &onPauseOver, pause, 0);
-  } else {
-    uv_poll_start(&block->handle, UV_READABLE, &onReadable);
+  if (pause > 0 && read >= kBusyDatagrams &&
+      uvOk(uv_timer_start(&block->pauseTimer, &onPauseOver, pause, 0), "uv_timer_start")) {
+    return;
   }
+  if (!uvOk(uv_poll_start(&block->handle, UV_READABLE, &onReadable), "uv_poll_start")) ++block->stats.errors;
+}
+
+// Closes both handles; the fd is closed only after libuv let go of it, and the block freed after
+// both close callbacks ran.
+void closeHandles(DatagramListener::Block* block) {
+  block->closing = true;
+  auto onClosed = [](uv_handle_t* handle) {
+    auto* closing = static_cast<DatagramListener::Block*>(handle->data);
+    if (--closing->pendingCloses > 0) return;
+    ::close(closing->fd);
+    delete closing;
+  };
+  block->pendingCloses = 2;
+  uv_close(reinterpret_cast<uv_handle_t*>(&block->handle), onClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&block->pauseTimer), onClosed);
 }
 
 void setReceiveBuffer(int fd, int requested, int& effective) {
@@ -213,10 +234,26 @@ DatagramListener::Block* startBlock(uv_loop_t* loop, int fd, const ListenerOptio
     return nullptr;
   }
   block->handle.data = block;
-  uv_timer_init(loop, &block->pauseTimer);
+  rc = uv_timer_init(loop, &block->pauseTimer);
+  if (rc != 0) {
+    error = std::string("uv_timer_init: ") + uv_strerror(rc);
+    // Only the poll handle exists: close it through the loop, then the fd and the block.
+    block->closing = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&block->handle), [](uv_handle_t* handle) {
+      auto* closing = static_cast<DatagramListener::Block*>(handle->data);
+      ::close(closing->fd);
+      delete closing;
+    });
+    return nullptr;
+  }
   block->pauseTimer.data = block;
   block->lastDrainNanos = uv_hrtime();
-  uv_poll_start(&block->handle, UV_READABLE, &onReadable);
+  rc = uv_poll_start(&block->handle, UV_READABLE, &onReadable);
+  if (rc != 0) {
+    error = std::string("uv_poll_start: ") + uv_strerror(rc);
+    closeHandles(block);
+    return nullptr;
+  }
   return block;
 }
 
@@ -322,19 +359,10 @@ void DatagramListener::close() {
   if (block_ == nullptr) return;
   block_->closing = true;
   finalStats_ = block_->stats;
-  uv_poll_stop(&block_->handle);
-  uv_timer_stop(&block_->pauseTimer);
+  uvOk(uv_poll_stop(&block_->handle), "uv_poll_stop");
+  uvOk(uv_timer_stop(&block_->pauseTimer), "uv_timer_stop");
   if (!block_->unlinkPath.empty()) ::unlink(block_->unlinkPath.c_str());
-  // The fd is closed only after libuv let go of it, and the block freed after both handles closed.
-  auto onClosed = [](uv_handle_t* handle) {
-    auto* block = static_cast<Block*>(handle->data);
-    if (--block->pendingCloses > 0) return;
-    ::close(block->fd);
-    delete block;
-  };
-  block_->pendingCloses = 2;
-  uv_close(reinterpret_cast<uv_handle_t*>(&block_->handle), onClosed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&block_->pauseTimer), onClosed);
+  closeHandles(block_);
   block_ = nullptr;
 }
 

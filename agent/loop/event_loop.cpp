@@ -2,12 +2,15 @@
 
 #include <string>
 
+#include "loop/uv_check.h"
 #include "telemetry/log.h"
 
 namespace dynostatsd {
 
 EventLoop::EventLoop() {
-  uv_loop_init(&loop_);
+  // uv_loop_init fails only when the kernel refuses an epoll fd or an eventfd (fd or memory limit).
+  ok_ = uvOk(uv_loop_init(&loop_), "uv_loop_init");
+  if (!ok_) closed_ = true;  // nothing to close
 }
 
 EventLoop::~EventLoop() {
@@ -33,7 +36,7 @@ EventLoop::~EventLoop() {
 }
 
 void EventLoop::run() {
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (ok_) uv_run(&loop_, UV_RUN_DEFAULT);  // returns non-zero only after stop(): nothing to check
 }
 
 int EventLoop::close() {

@@ -15,6 +15,8 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   uv_loop_t* get() { return &loop_; }
+  // False when uv_loop_init failed (logged): nothing may be opened on get() then.
+  bool ok() const { return ok_; }
   // Runs until no active handle is left (or stop() is called).
   void run();
   void stop() { uv_stop(&loop_); }
@@ -25,6 +27,7 @@ class EventLoop {
  private:
   uv_loop_t loop_{};
   bool closed_ = false;
+  bool ok_ = false;
 };
 
 }  // namespace dynostatsd

@@ -13,6 +13,11 @@ namespace dynostatsd {
 class SignalWatcher : public UvHandle<uv_signal_t, std::function<void(int)>> {
  public:
   SignalWatcher(uv_loop_t* loop, int signum, std::function<void(int)> onSignal);
+  // False when libuv refused to watch the signal (logged): the caller must not rely on it.
+  bool watching() const { return watching_; }
+
+ private:
+  bool watching_ = false;
 };
 
 }  // namespace dynostatsd

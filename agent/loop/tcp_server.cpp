@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "loop/uv_check.h"
+
 namespace dynostatsd {
 
 struct TcpServer::Listener {
@@ -94,7 +96,11 @@ std::unique_ptr<TcpServer> TcpServer::open(uv_loop_t* loop, const std::string& h
     return nullptr;
   }
   auto* listener = new Listener;
-  uv_tcp_init(loop, &listener->handle);
+  if (!uvOk(uv_tcp_init(loop, &listener->handle), "uv_tcp_init")) {
+    delete listener;
+    error = "cannot create a TCP handle";
+    return nullptr;
+  }
   listener->handle.data = listener;
   listener->server = server.get();
   server->listener_ = listener;
@@ -108,7 +114,12 @@ std::unique_ptr<TcpServer> TcpServer::open(uv_loop_t* loop, const std::string& h
   }
   sockaddr_storage bound{};
   int length = sizeof bound;
-  uv_tcp_getsockname(&listener->handle, reinterpret_cast<sockaddr*>(&bound), &length);
+  if (!uvOk(uv_tcp_getsockname(&listener->handle, reinterpret_cast<sockaddr*>(&bound), &length),
+            "uv_tcp_getsockname")) {
+    error = "cannot read the bound address";
+    server->close();
+    return nullptr;
+  }
   server->localPort_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
                                                    : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   return server;
@@ -117,7 +128,10 @@ std::unique_ptr<TcpServer> TcpServer::open(uv_loop_t* loop, const std::string& h
 void TcpServer::onConnection(int status) {
   if (status != 0 || listener_ == nullptr) return;
   auto* connection = new Connection;
-  uv_tcp_init(loop_, &connection->handle);
+  if (!uvOk(uv_tcp_init(loop_, &connection->handle), "uv_tcp_init")) {
+    delete connection;
+    return;
+  }
   connection->handle.data = connection;
   if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_->handle),
                 reinterpret_cast<uv_stream_t*>(&connection->handle)) != 0) {
@@ -134,10 +148,14 @@ void TcpServer::onConnection(int status) {
   connection->server = this;
   connection->id = nextId_++;
   connections_.emplace(connection->id, connection);
-  uv_tcp_nodelay(&connection->handle, 1);
-  connection->reading = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &onAlloc, &onReadCallback);
+  uvOk(uv_tcp_nodelay(&connection->handle, 1), "uv_tcp_nodelay");  // latency only: serve anyway
   handler_.onAccepted(connection->id);
+  if (!uvOk(uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &onAlloc, &onReadCallback),
+            "uv_read_start")) {
+    closeConnection(connection);
+    return;
+  }
+  connection->reading = true;
 }
 
 void TcpServer::onRead(Connection* connection, ssize_t nread) {
@@ -213,8 +231,12 @@ void TcpServer::pauseReading(ConnectionId id) {
 void TcpServer::resumeReading(ConnectionId id) {
   Connection* connection = find(id);
   if (connection == nullptr || connection->reading || connection->closeWhenWritten) return;
+  if (!uvOk(uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &onAlloc, &onReadCallback),
+            "uv_read_start")) {
+    closeConnection(connection);
+    return;
+  }
   connection->reading = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &onAlloc, &onReadCallback);
 }
 
 void TcpServer::closeConnection(Connection* connection) {

@@ -13,14 +13,15 @@ void onTimer(uv_timer_t* handle) {
 }  // namespace
 
 Timer::Timer(uv_loop_t* loop, std::function<void()> onFire)
-    : UvHandle(loop, &uv_timer_init, std::move(onFire)) {}
+    : UvHandle(loop, &uv_timer_init, std::move(onFire), "uv_timer_init") {}
 
 void Timer::start(std::uint64_t timeoutMillis, std::uint64_t repeatMillis) {
-  if (uv_timer_t* timer = handle()) uv_timer_start(timer, &onTimer, timeoutMillis, repeatMillis);
+  if (uv_timer_t* timer = handle())
+    uvOk(uv_timer_start(timer, &onTimer, timeoutMillis, repeatMillis), "uv_timer_start");
 }
 
 void Timer::stop() {
-  if (uv_timer_t* timer = handle()) uv_timer_stop(timer);
+  if (uv_timer_t* timer = handle()) uvOk(uv_timer_stop(timer), "uv_timer_stop");
 }
 
 }  // namespace dynostatsd

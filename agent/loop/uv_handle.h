@@ -1,12 +1,15 @@
 #pragma once
 // UvHandle<Handle, Callback>: the owning half shared by the one-handle RAII owners (Timer,
 // SignalWatcher). It allocates a Block holding the libuv handle and its callback, initializes the
-// handle with `init` and points handle.data at the Block. close() is idempotent; the Block is freed
+// handle with `init` (checked: a failed init leaves the owner closed) and points handle.data at the
+// Block. close() is idempotent; the Block is freed
 // only in the close callback, so the owner may be destroyed while the loop still runs and a
 // callback may close its own owner.
 #include <uv.h>
 
 #include <utility>
+
+#include "loop/uv_check.h"
 
 namespace dynostatsd {
 
@@ -40,9 +43,15 @@ class UvHandle {
  protected:
   using Init = int (*)(uv_loop_t*, Handle*);
 
-  UvHandle(uv_loop_t* loop, Init init, Callback callback) : block_(new Block) {
+  // When `init` fails the owner starts closed (nothing to close; start()/stop() do nothing) and
+  // the failure is logged.
+  UvHandle(uv_loop_t* loop, Init init, Callback callback, std::string_view initName) : block_(new Block) {
     block_->callback = std::move(callback);
-    init(loop, &block_->handle);
+    if (!uvOk(init(loop, &block_->handle), initName)) {
+      delete block_;
+      block_ = nullptr;
+      return;
+    }
     block_->handle.data = block_;
   }
   ~UvHandle() { close(); }

@@ -245,7 +245,10 @@ if __name__ == "__main__":
 
 class ForwardVolumeTest(ForwardTestCase):
     def test_40k_series_arrive_split_within_the_limits(self):
-        agent = self.start_agent(flush=2)
+        # Payloads are filled up to the intake's limits (10,000 series each): this fake intake
+        # schema-validates each in Python, which takes seconds on a busy 2-core machine, so the
+        # 20 s default timeout would retry (and duplicate) a payload the intake did accept.
+        agent = self.start_agent(flush=2, DD_FORWARDER_TIMEOUT=90)
         names = ["fwd.vol.%05d" % i for i in range(40000)]
         for start in range(0, len(names), 40):
             # Gauges: counters would be zero-filled, resending 40k series every flush for 5 minutes.
@@ -257,7 +260,7 @@ class ForwardVolumeTest(ForwardTestCase):
         def received():
             return {s["metric"] for s in self.intake.series() if s["metric"].startswith("fwd.vol.")}
 
-        self.assertTrue(self.intake.wait_for(lambda: len(received()) == 40000, 60))
+        self.assertTrue(self.intake.wait_for(lambda: len(received()) == 40000, 120))
         agent.stop()
         payloads = [r for r in self.intake.accepted("/api/v2/series")
                     if any(s["metric"].startswith("fwd.vol.") for s in r["body"]["series"])]

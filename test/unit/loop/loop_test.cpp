@@ -262,3 +262,17 @@ TEST_CASE("while traffic flows, reads are coalesced into fewer wake-ups") {
   CHECK(listener->stats().wakeups < kTicks * 3 / 4);
   CHECK(loop.close() == 0);
 }
+
+TEST_CASE("a libuv call that fails is reported, and the owner stays safe to use and close") {
+  EventLoop loop;
+  REQUIRE(loop.ok());
+  // libuv refuses signal numbers outside 1..NSIG-1 (UV_EINVAL) at uv_signal_start.
+  SignalWatcher bogus(loop.get(), 100000, [](int) { FAIL("no such signal"); });
+  CHECK_FALSE(bogus.watching());
+  SignalWatcher term(loop.get(), SIGUSR2, [](int) {});
+  CHECK(term.watching());
+  bogus.close();
+  term.close();
+  bogus.close();  // idempotent
+  CHECK(loop.close() == 0);
+}

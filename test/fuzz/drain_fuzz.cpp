@@ -30,8 +30,8 @@ struct CheckingConsumer : MetricConsumer {
   void add(const MetricSample& s, std::int64_t) override {
     require(!s.name.empty() && s.name.size() <= 256);
     require(s.type == MetricType::Set ? s.values.empty() : !s.values.empty());
-    require(s.values.size() == 1 || s.type == MetricType::Distribution);  // grouped router values
-    for (double v : s.values) require(v == v);                            // never NaN
+    require(s.type == MetricType::Set || s.values.size() == 1 || s.type == MetricType::Distribution);
+    for (double v : s.values) require(v == v);  // never NaN
     require(!s.tags.empty() && s.tags.front().starts_with("app:"));
     for (std::string_view tag : s.tags) {
       require(tag.size() <= 128);

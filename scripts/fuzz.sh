@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Usage: scripts/fuzz.sh [seconds]   (default 30, per target)
-# Builds the DogStatsD parser fuzz target (test/fuzz/parse_fuzz.cpp + agent/parse/*.cpp only) with
-# clang-14 libFuzzer, ASan and UBSan into build-fuzz/, then fuzzes for that many seconds starting
-# from the seeds in test/fuzz/corpus/. New inputs go to build-fuzz/corpus/; a crash leaves its
-# input in build-fuzz/crash-* and makes this script exit non-zero.
+# Builds the libFuzzer targets with clang-14 libFuzzer, ASan and UBSan into build-fuzz/, then
+# fuzzes each for that many seconds starting from its seeds:
+#   parse_fuzz  the DogStatsD parser (test/fuzz/parse_fuzz.cpp + agent/parse/*.cpp), seeds test/fuzz/corpus/
+#   drain_fuzz  drain mode's HTTP request parser and Logplex frame/syslog/line parsers
+#               (test/fuzz/drain_fuzz.cpp), seeds test/fuzz/drain_corpus/
+#   cgroup_text_fuzz  the dyno metrics cgroup/procfs parsers (agent/dyno/cgroup_text.cpp), seeds test/fixtures/cgroup/
+# New inputs go to build-fuzz/<target>-corpus/; a crash leaves its input in
+# build-fuzz/<target>-crash-* and makes this script exit non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,38 +23,31 @@ if [[ -z $cxx ]]; then
 fi
 
 out=build-fuzz
-mkdir -p "$out/corpus"
-echo "fuzz: building $out/parse_fuzz with $cxx"
-"$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Iagent test/fuzz/parse_fuzz.cpp agent/parse/*.cpp -o "$out/parse_fuzz"
+mkdir -p "$out"
 
-echo "fuzz: running for ${seconds}s"
-status=0
-UBSAN_OPTIONS=print_stacktrace=1 "$out/parse_fuzz" \
-  -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-  -dict=test/fuzz/dogstatsd.dict -artifact_prefix="$out/" -print_final_stats=1 \
-  "$out/corpus" test/fuzz/corpus || status=$?
-if ((status != 0)); then
-  echo "fuzz: FAILED (exit $status); reproduce with: $out/parse_fuzz $out/crash-<id>" >&2
-  exit "$status"
-fi
-echo "fuzz: no crash in ${seconds}s"
+# fuzz::run NAME SEEDS DICT SOURCES...
+fuzz::run() {
+  local name="$1" seeds="$2" dict="$3"
+  shift 3
+  mkdir -p "$out/$name-corpus"
+  echo "fuzz: building $out/$name with $cxx"
+  "$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Iagent "$@" -o "$out/$name"
+  echo "fuzz: running $name for ${seconds}s"
+  local status=0
+  local args=(-max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048
+    -artifact_prefix="$out/$name-" -print_final_stats=1)
+  if [[ -n $dict ]]; then args+=(-dict="$dict"); fi
+  UBSAN_OPTIONS=print_stacktrace=1 "$out/$name" "${args[@]}" "$out/$name-corpus" "$seeds" || status=$?
+  if ((status != 0)); then
+    echo "fuzz: $name FAILED (exit $status); reproduce with: $out/$name $out/$name-crash-<id>" >&2
+    exit "$status"
+  fi
+  echo "fuzz: $name: no crash in ${seconds}s"
+}
 
-# The cgroup/procfs parsers of the dyno metrics (agent/dyno/cgroup_text.cpp), seeded with the
-# fixture trees' files.
-echo "fuzz: building $out/cgroup_text_fuzz with $cxx"
-mkdir -p "$out/cgroup-corpus"
-"$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Iagent test/fuzz/cgroup_text_fuzz.cpp agent/dyno/cgroup_text.cpp -o "$out/cgroup_text_fuzz"
-status=0
-UBSAN_OPTIONS=print_stacktrace=1 "$out/cgroup_text_fuzz" \
-  -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$out/cgroup-" -print_final_stats=1 \
-  "$out/cgroup-corpus" test/fixtures/cgroup || status=$?
-if ((status != 0)); then
-  echo "fuzz: FAILED (exit $status); reproduce with: $out/cgroup_text_fuzz $out/cgroup-crash-<id>" >&2
-  exit "$status"
-fi
-echo "fuzz: cgroup_text: no crash in ${seconds}s"
+fuzz::run parse_fuzz test/fuzz/corpus test/fuzz/dogstatsd.dict test/fuzz/parse_fuzz.cpp agent/parse/*.cpp
+fuzz::run drain_fuzz test/fuzz/drain_corpus "" test/fuzz/drain_fuzz.cpp agent/drain/logplex_body.cpp \
+  agent/drain/line_deriver.cpp agent/drain/http_request_parser.cpp agent/enrich/enricher.cpp
+fuzz::run cgroup_text_fuzz test/fixtures/cgroup "" test/fuzz/cgroup_text_fuzz.cpp agent/dyno/cgroup_text.cpp

@@ -47,7 +47,8 @@ std::string millisText(double millis) {
 
 }  // namespace
 
-Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
+Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos,
+             const std::vector<SourceFactory>& sources)
     : config_(loaded.config),
       warnings_(loaded.warnings),
       logMetricsForced_(loaded.logMetricsForced),
@@ -76,6 +77,8 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos)
         config_.dynoMetrics, dyno::locateCgroup("/"), enricher_.staticTags(), enricher_.defaultHost(),
         config_.enrich.dyno, config_.aggregate.flushIntervalSeconds, uv_hrtime());
   }
+  const SourceContext sourceContext{loop_.get(), consumer_, enricher_, clock_, config_};
+  for (const auto& make : sources) sources_.push_back(make(sourceContext));
 }
 
 Agent::~Agent() = default;
@@ -119,13 +122,28 @@ bool Agent::openRelay() {
   return true;
 }
 
+bool Agent::openSources(std::string& readyFields) {
+  for (auto& source : sources_) {
+    std::string error;
+    if (!source->open(readyFields, error)) {
+      log::write(log::Level::Error, "app", "msg=\"cannot open a source\" error=" + log::quote(error));
+      for (auto& opened : sources_) opened->close();
+      if (udp_) udp_->close();
+      if (unix_) unix_->close();
+      return false;
+    }
+  }
+  return true;
+}
+
 int Agent::run() {
   ::signal(SIGPIPE, SIG_IGN);          // a closed stdout must surface as EPIPE, not kill the agent
   standardOutput().makeNonBlocking();  // a stuck reader drops lines instead of stalling the loop
   standardError().makeNonBlocking();
   for (const auto& warning : warnings_) log::write(log::Level::Warn, "config", warning);
   if (!loop_.ok()) return 1;  // uv_loop_init failed (logged): nothing can run
-  if (!openRelay() || !openListeners()) {
+  std::string sourceFields;
+  if (!openRelay() || !openListeners() || !openSources(sourceFields)) {
     if (relay_) relay_->close();
     loop_.close();
     return 1;
@@ -155,6 +173,7 @@ int Agent::run() {
   output += targets;
   std::string ready = "msg=ready udp=" + (udp_ ? udp_->address() : std::string("off"));
   if (unix_) ready += " socket=" + log::quote(config_.ingest.socketPath);
+  ready += sourceFields;
   ready += " flush_interval=" + std::to_string(config_.aggregate.flushIntervalSeconds) + "s output=" + output;
   if (logMetricsForced_) ready += " api_key=none";
   if (relay_) ready += " statsd_relay=" + log::quote(relay_->describe());
@@ -202,6 +221,7 @@ void Agent::onSignal(int signum) {
     return;
   }
   phase_ = Phase::Grace;
+  for (auto& source : sources_) source->onShutdown();
   log::write(log::Level::Info, "app",
              "msg=\"shutting down\" signal=" + signalName(signum) +
                  " grace=" + millisText(config_.shutdownGraceSeconds * 1000) + "ms");
@@ -226,6 +246,7 @@ void Agent::onGraceOver() {
     listener->drain();
     listener->close();
   }
+  for (auto& source : sources_) source->close();
   if (relay_) relay_->close();  // sends the last lines the listeners just drained
   flushTimer_->close();
   graceTimer_->close();
@@ -253,6 +274,7 @@ void Agent::finish() {
 
 void Agent::collectSelfMetrics(std::vector<SelfMetric>& out) const {
   ingestor_.collectSelfMetrics(out);
+  for (const auto& source : sources_) source->collectSelfMetrics(out);
   const AggregatorStats& a = aggregator_.stats();
   out.push_back({"contexts.live", {}, static_cast<double>(aggregator_.liveContexts()), false});
   out.push_back({"dropped", {"reason:context_limit"}, static_cast<double>(a.contextLimitDrops), true});

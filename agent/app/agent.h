@@ -22,6 +22,7 @@
 #include "config/config_loader.h"
 #include "enrich/enricher.h"
 #include "ingest/ingestor.h"
+#include "ingest/source.h"
 #include "loop/datagram_listener.h"
 #include "loop/event_loop.h"
 #include "loop/signal_watcher.h"
@@ -42,7 +43,10 @@ class DynoMetrics;
 class Agent {
  public:
   // `startedAtNanos`: uv_hrtime() at process start, for the startup_ms figure in the ready line.
-  Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos);
+  // `sources`: run beside the DogStatsD listeners (which open only when configured), e.g. drain
+  // mode's Logplex endpoint; each is built once the aggregator exists.
+  Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos,
+        const std::vector<SourceFactory>& sources = {});
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -56,6 +60,7 @@ class Agent {
 
   bool openListeners();
   bool openRelay();
+  bool openSources(std::string& readyFields);
   void scheduleFlush();
   void onFlushTimer();
   void onSignal(int signum);
@@ -87,6 +92,7 @@ class Agent {
   std::size_t sinksDraining_ = 0;
   std::unique_ptr<StatsdRelay> relay_;  // the ingest tee (DYNOSTATSD_STATSD_RELAY)
   std::unique_ptr<dyno::DynoMetrics> dyno_;  // heroku.dyno.* each flush; null when turned off
+  std::vector<std::unique_ptr<Source>> sources_;
   std::unique_ptr<DatagramListener> udp_;
   std::unique_ptr<DatagramListener> unix_;
   std::unique_ptr<Timer> flushTimer_;

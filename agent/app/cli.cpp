@@ -8,11 +8,15 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
+
+extern char** environ;
 
 #include "app/agent.h"
 #include "app/process_setup.h"
 #include "config/config_loader.h"
 #include "dyno/snapshot_text.h"
+#include "drain/drain_source.h"
 #include "parse/explain.h"
 #include "sink/registry.h"
 #include "telemetry/log.h"
@@ -130,6 +134,34 @@ int dynoCommand(const std::string& root, double intervalSeconds) {
   return 0;
 }
 
+// `dynostatsd drain`: the Logplex drain endpoint on drain_bind_host:$PORT, through the same
+// aggregator and sinks as `run`. Refuses to start (exit 2) without credentials.
+int drainCommand(LoadedConfig& loaded, std::uint64_t startedAtNanos) {
+  std::vector<std::string_view> environment;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
+    environment.emplace_back(*entry);
+  drain::DrainCredentials credentials;
+  std::string error;
+  if (!drain::DrainCredentials::load(loaded.config.drain.credentials, environment, credentials, error)) {
+    log::write(log::Level::Error, "config", "msg=\"invalid drain credentials\" " + error);
+    return 2;
+  }
+  Config& config = loaded.config;
+  // A drain dyno receives no DogStatsD, and the series it derives belong to the source apps'
+  // dynos (tagged dyno:/app: from the log lines), not to this dyno: its own identity tags would
+  // clash with theirs. DD_TAGS, env, service and version still apply.
+  config.ingest.udpPort = 0;
+  config.ingest.socketPath.clear();
+  config.enrich.dyno.clear();
+  config.enrich.appName.clear();
+  config.enrich.releaseVersion.clear();
+  std::vector<SourceFactory> sources{[&credentials](const SourceContext& context) -> std::unique_ptr<Source> {
+    return std::make_unique<drain::DrainSource>(context, std::move(credentials));
+  }};
+  Agent agent(loaded, startedAtNanos, sources);
+  return agent.run();
+}
+
 }  // namespace
 
 int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
@@ -148,6 +180,11 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
       "check-config",
       "Print the effective configuration with the source of each value (exit 2 when invalid)");
   checkFlags.addTo(*check);
+
+  SettingFlags drainFlags;
+  CLI::App* drainMode = app.add_subcommand(
+      "drain", "Serve a Logplex HTTPS log drain on $PORT: router, error, runtime and l2met lines -> metrics");
+  drainFlags.addTo(*drainMode);
 
   std::string parseFile;
   CLI::App* parse = app.add_subcommand("parse",
@@ -184,6 +221,11 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
     LoadedConfig loaded;
     if (!load(checkFlags, loaded)) return 2;
     return checkConfig(loaded);
+  }
+  if (*drainMode) {
+    LoadedConfig loaded;
+    if (!load(drainFlags, loaded)) return 2;
+    return drainCommand(loaded, startedAtNanos);
   }
   // Only for `run`: SIG_IGN survives exec, so a command that starts other programs must not set it.
   ignoreFatalSignalsUntilHandled();

@@ -107,7 +107,17 @@ struct DynoMetricsConfig {  // DYNOSTATSD_DYNO_METRICS, DYNOSTATSD_MEMORY_WARN_P
   // DYNOSTATSD_MEMORY_WARN_PCT: the R14 early warning at this % of the memory quota (and at 100).
   double memoryWarnPct = 90;
 };
-struct DrainConfig {  // DYNOSTATSD_DRAIN_* (agent/drain/)
+struct DrainConfig {                        // DYNOSTATSD_DRAIN_* (agent/drain/)
+  std::string credentials;                  // DYNOSTATSD_DRAIN_CREDENTIALS user:pass (secret)
+  int port = 5000;                          // PORT (set by Heroku on web dynos)
+  std::string bindHost = "0.0.0.0";         // DYNOSTATSD_DRAIN_BIND_HOST
+  std::size_t maxBodyBytes = 1024 * 1024;   // DYNOSTATSD_DRAIN_MAX_BODY_BYTES: 413 above
+  std::size_t maxConnections = 256;         // DYNOSTATSD_DRAIN_MAX_CONNECTIONS
+  std::size_t maxInFlight = 64;             // DYNOSTATSD_DRAIN_MAX_IN_FLIGHT: 503 above
+  std::size_t maxInFlightBytes = 16 << 20;  // DYNOSTATSD_DRAIN_MAX_IN_FLIGHT_BYTES: 503 above
+  int requestTimeoutSeconds = 30;           // DYNOSTATSD_DRAIN_REQUEST_TIMEOUT
+  int idleTimeoutSeconds = 60;              // DYNOSTATSD_DRAIN_IDLE_TIMEOUT (keep-alive)
+  int dedupeWindowSeconds = 300;            // DYNOSTATSD_DRAIN_DEDUPE_WINDOW
 };
 
 struct Config {

@@ -550,6 +550,48 @@ const std::vector<Setting>& settingsTable() {
            "log a warning and send an event when dyno memory crosses this % of the quota (and 100)"},
           [](Config& c) -> double& { return c.dynoMetrics.memoryWarnPct; }, 1, 100),
       // --- drain
+      {{"drain_credentials", "DYNOSTATSD_DRAIN_CREDENTIALS", "",
+        "drain mode: user:pass every app's drain URL must carry (per app: "
+        "DYNOSTATSD_DRAIN_CREDENTIALS_<APP>)",
+        true},
+       [](Config& c, std::string_view v, std::string&, std::vector<std::string>&) {
+         c.drain.credentials = trim(v);
+         return true;
+       },
+       [](const Config& c) { return c.drain.credentials.empty() ? std::string() : std::string("***"); }},
+      integer<int>(
+          {"drain_port", "PORT", "--drain-port", "drain mode: HTTP port (Heroku sets PORT)"},
+          [](Config& c) -> int& { return c.drain.port; }, 0, 65535),
+      text({"drain_bind_host", "DYNOSTATSD_DRAIN_BIND_HOST", "", "drain mode: address to listen on"},
+           [](Config& c) -> std::string& { return c.drain.bindHost; }),
+      integer<std::size_t>(
+          {"drain_max_body_bytes", "DYNOSTATSD_DRAIN_MAX_BODY_BYTES", "",
+           "drain mode: largest request body, bytes (413 above)"},
+          [](Config& c) -> std::size_t& { return c.drain.maxBodyBytes; }, 1024, 64 << 20),
+      integer<std::size_t>(
+          {"drain_max_connections", "DYNOSTATSD_DRAIN_MAX_CONNECTIONS", "",
+           "drain mode: open connections bound (more are closed at once)"},
+          [](Config& c) -> std::size_t& { return c.drain.maxConnections; }, 1, 100000),
+      integer<std::size_t>(
+          {"drain_max_in_flight", "DYNOSTATSD_DRAIN_MAX_IN_FLIGHT", "",
+           "drain mode: requests being received at once (503 + Retry-After above)"},
+          [](Config& c) -> std::size_t& { return c.drain.maxInFlight; }, 1, 100000),
+      integer<std::size_t>(
+          {"drain_max_in_flight_bytes", "DYNOSTATSD_DRAIN_MAX_IN_FLIGHT_BYTES", "",
+           "drain mode: body bytes being received at once (503 + Retry-After above)"},
+          [](Config& c) -> std::size_t& { return c.drain.maxInFlightBytes; }, 1024, std::int64_t{1} << 32),
+      integer<int>(
+          {"drain_request_timeout", "DYNOSTATSD_DRAIN_REQUEST_TIMEOUT", "",
+           "drain mode: a request must arrive whole within this long of its first byte, seconds"},
+          [](Config& c) -> int& { return c.drain.requestTimeoutSeconds; }, 1, 600),
+      integer<int>(
+          {"drain_idle_timeout", "DYNOSTATSD_DRAIN_IDLE_TIMEOUT", "",
+           "drain mode: an idle keep-alive connection is closed after this long, seconds"},
+          [](Config& c) -> int& { return c.drain.idleTimeoutSeconds; }, 1, 3600),
+      integer<int>(
+          {"drain_dedupe_window", "DYNOSTATSD_DRAIN_DEDUPE_WINDOW", "",
+           "drain mode: a repeated Logplex-Frame-Id within this long is not counted again, seconds"},
+          [](Config& c) -> int& { return c.drain.dedupeWindowSeconds; }, 0, 3600),
       // --- agent
       byteSize(
           {"memory_budget", "DYNOSTATSD_MEMORY_BUDGET", "--memory-budget",

@@ -142,7 +142,8 @@ def free_udp_port():
 
 
 class Agent:
-    def __init__(self, env=None, args=None, cwd=None, bin_path=None):
+    def __init__(self, env=None, args=None, cwd=None, bin_path=None, command="run"):
+        self.command = command  # "run", or "drain" (drain mode)
         self.env = dict(env or {})
         self._pick_port = "DD_DOGSTATSD_PORT" not in self.env and not any(
             a == "--port" or a.startswith("--port=") for a in (args or []))
@@ -185,7 +186,7 @@ class Agent:
             self._own_cwd = tempfile.mkdtemp(prefix="dynostatsd-agent-")
             self.cwd = self._own_cwd
         started = time.monotonic()
-        self.proc = subprocess.Popen([self.bin, "run"] + self.args, env=clean_env(self.env), cwd=self.cwd,
+        self.proc = subprocess.Popen([self.bin, self.command] + self.args, env=clean_env(self.env), cwd=self.cwd,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for stream, sink in ((self.proc.stdout, self.stdout_lines), (self.proc.stderr, self.stderr_lines)):
             reader = threading.Thread(target=self._read, args=(stream, sink, started), daemon=True)

@@ -5,9 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "app/agent.h"
@@ -133,19 +133,23 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
       "detach and keep `dynostatsd run` running with prefixed log lines until SIGTERM");
   superviseCommand->add_flag("--foreground", superviseOptions.foreground,
                              "do not detach: run in the caller's session until the agent stops");
-  superviseCommand->add_option("--app-dir", superviseOptions.appDir, "the app (prerun hooks, cwd) [default: $HOME]");
-  superviseCommand->add_option("--run-dir", superviseOptions.runDir,
-                               "lock and pid files [default: $DYNOSTATSD_RUN_DIR, else APP_DIR/.dynostatsd/run]");
+  superviseCommand->add_option("--app-dir", superviseOptions.appDir,
+                               "the app (prerun hooks, cwd) [default: $HOME]");
+  superviseCommand->add_option(
+      "--run-dir", superviseOptions.runDir,
+      "lock and pid files [default: $DYNOSTATSD_RUN_DIR, else APP_DIR/.dynostatsd/run]");
   superviseCommand->add_option("--agent", superviseOptions.agent,
                                "the agent binary [default: $DYNOSTATSD_AGENT, else this binary]");
 
   std::string dynoName;
-  CLI::App* dynoType = app.add_subcommand("dyno-type", "Print the process type of a dyno name (default: $DYNO)");
+  CLI::App* dynoType =
+      app.add_subcommand("dyno-type", "Print the process type of a dyno name (default: $DYNO)");
   dynoType->add_option("name", dynoName, "web.1, run.4242, web-12a34b56d-e78f9 ...");
 
   std::string boolText;
   CLI::App* isTrue = app.add_subcommand(
-      "is-true", "Exit 0 when VALUE is a true boolean (true/yes/on/1, any case), else 1: the agent's own rule");
+      "is-true",
+      "Exit 0 when VALUE is a true boolean (true/yes/on/1, any case), else 1: the agent's own rule");
   isTrue->add_option("value", boolText, "the text to read")->required();
 
   try {

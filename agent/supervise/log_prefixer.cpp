@@ -76,8 +76,7 @@ void LogPrefixer::endOfInput() {
 
 ssize_t LogPrefixer::writeSome() {
   switch (log_.mode) {
-    case LogMode::Reopened:
-      return ::write(log_.fd, pending_.data(), pending_.size());
+    case LogMode::Reopened: return ::write(log_.fd, pending_.data(), pending_.size());
     case LogMode::Socket:
       return ::send(log_.fd, pending_.data(), pending_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     case LogMode::Polled: {

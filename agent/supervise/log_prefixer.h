@@ -6,10 +6,10 @@
 // (a `msg="log lines dropped"` line says how many once the log drains). A line longer than
 // kMaxLineBytes is cut into pieces of that size. So the agent's pipe is always read at once and
 // the agent never waits for the log.
+#include <sys/types.h>
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <sys/types.h>
 #include <string_view>
 
 namespace dynostatsd::supervise {
@@ -63,7 +63,5 @@ class LogPrefixer {
   std::uint64_t dropped_ = 0;
   std::uint64_t droppedTotal_ = 0;
 };
-
-
 
 }  // namespace dynostatsd::supervise

@@ -124,12 +124,12 @@ PrerunResult runPrerunHooks(const std::string& appDir, LogPrefixer& out, const s
   }
   const int status = shellStatus(waitStatus);
   if (timedOut || tooLarge || environment.empty() || status != 0) {
-    std::string why = timedOut     ? "timeout"
-                      : tooLarge   ? "environment_too_large"
+    std::string why = timedOut                               ? "timeout"
+                      : tooLarge                             ? "environment_too_large"
                       : status == 127 && environment.empty() ? "bash_not_found"
                                                              : "hook_exited";
-    out.addLine("at=error stage=supervisor msg=\"prerun hook ended the boot, agent not started\" reason=" + why +
-                " status=" + std::to_string(status));
+    out.addLine("at=error stage=supervisor msg=\"prerun hook ended the boot, agent not started\" reason=" +
+                why + " status=" + std::to_string(status));
     return PrerunResult::Ended;
   }
   applyEnvironment(environment);

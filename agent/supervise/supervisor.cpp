@@ -49,8 +49,13 @@ std::string selfExecutable(const std::string& argv0) {
 
 class Supervisor {
  public:
-  Supervisor(SuperviseOptions options, LogPrefixer& out, bool prefixing, const sigset_t& childMask, int signalFd)
-      : options_(std::move(options)), out_(out), prefixing_(prefixing), childMask_(childMask), signalFd_(signalFd) {}
+  Supervisor(SuperviseOptions options, LogPrefixer& out, bool prefixing, const sigset_t& childMask,
+             int signalFd)
+      : options_(std::move(options)),
+        out_(out),
+        prefixing_(prefixing),
+        childMask_(childMask),
+        signalFd_(signalFd) {}
 
   int run();
 
@@ -97,7 +102,8 @@ void Supervisor::spawn() {
     closeDescriptorsFrom(3);
     char* argv[] = {const_cast<char*>(options_.argv0.c_str()), const_cast<char*>("run"), nullptr};
     ::execv(agentPath.c_str(), argv);
-    const std::string line = "at=error stage=supervisor msg=\"cannot start the agent\" errno=" + std::to_string(errno) + "\n";
+    const std::string line =
+        "at=error stage=supervisor msg=\"cannot start the agent\" errno=" + std::to_string(errno) + "\n";
     [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
     _exit(127);
   }
@@ -175,8 +181,8 @@ void Supervisor::onAgentExit() {
   }
   const std::int64_t ran = nowMillis() - startedAt_;
   if (ran >= kHealthyMillis) backoff_ = kBackoffFirstMillis;
-  log("at=warn stage=supervisor msg=\"agent exited\" status=" + std::to_string(status_) + " ran=" + seconds(ran) +
-      "s restart_in=" + seconds(backoff_) + "s");
+  log("at=warn stage=supervisor msg=\"agent exited\" status=" + std::to_string(status_) +
+      " ran=" + seconds(ran) + "s restart_in=" + seconds(backoff_) + "s");
   restartAt_ = nowMillis() + backoff_;
   backoff_ = std::min(backoff_ * 2, kBackoffMaxMillis);
   state_ = State::BackingOff;
@@ -195,9 +201,8 @@ int Supervisor::run() {
       }
       timeout = static_cast<int>(left);
     }
-    pollfd fds[3] = {{signalFd_, POLLIN, 0},
-                     {pipe_, POLLIN, 0},
-                     {out_.hasPending() ? out_.fd() : -1, POLLOUT, 0}};
+    pollfd fds[3] = {
+        {signalFd_, POLLIN, 0}, {pipe_, POLLIN, 0}, {out_.hasPending() ? out_.fd() : -1, POLLOUT, 0}};
     if (::poll(fds, 3, timeout) < 0 && errno != EINTR) break;
     if (fds[2].revents != 0) out_.flush();
     if (fds[1].revents != 0) readAgentOutput();
@@ -220,11 +225,13 @@ int Supervisor::run() {
 int runSupervise(SuperviseOptions options) {
   const BootDecision decision = decideBoot(processEnvironment());
   if (!decision.start) {
-    if (decision.announce) printBootLine("at=info stage=boot msg=\"agent not started\" reason=\"" + decision.reason + "\"");
+    if (decision.announce)
+      printBootLine("at=info stage=boot msg=\"agent not started\" reason=\"" + decision.reason + "\"");
     return 0;
   }
   if (options.appDir.empty()) options.appDir = envOr("HOME", "/app");
-  if (options.runDir.empty()) options.runDir = envOr("DYNOSTATSD_RUN_DIR", options.appDir + "/.dynostatsd/run");
+  if (options.runDir.empty())
+    options.runDir = envOr("DYNOSTATSD_RUN_DIR", options.appDir + "/.dynostatsd/run");
   if (options.agent.empty()) options.agent = envOr("DYNOSTATSD_AGENT", "");
   if (options.agent.empty()) {
     options.agent = selfExecutable(options.argv0);
@@ -241,13 +248,15 @@ int runSupervise(SuperviseOptions options) {
     ::close(devNull);
   }
   if (!makeDirectories(options.runDir)) {
-    printBootLine("at=error stage=supervisor msg=\"cannot write the lock file, agent not started\" dir=" + options.runDir);
+    printBootLine("at=error stage=supervisor msg=\"cannot write the lock file, agent not started\" dir=" +
+                  options.runDir);
     return 1;
   }
   const std::string lockPath = options.runDir + "/supervisor.lock";
   const int lock = ::open(lockPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (lock < 0) {
-    printBootLine("at=error stage=supervisor msg=\"cannot write the lock file, agent not started\" dir=" + options.runDir);
+    printBootLine("at=error stage=supervisor msg=\"cannot write the lock file, agent not started\" dir=" +
+                  options.runDir);
     return 1;
   }
   if (::flock(lock, LOCK_EX | LOCK_NB) != 0) return 0;  // another supervisor already runs in this dyno
@@ -293,14 +302,14 @@ int runSupervise(SuperviseOptions options) {
       return 1;
     case PrerunResult::Applied:
       if (const BootDecision after = decideBoot(processEnvironment()); !after.start) {
-        out.addLine("at=info stage=supervisor msg=skipped reason=disabled_by_prerun detail=\"" + after.reason + "\"");
+        out.addLine("at=info stage=supervisor msg=skipped reason=disabled_by_prerun detail=\"" +
+                    after.reason + "\"");
         out.flush();
         ::unlink((options.runDir + "/supervisor.pid").c_str());
         return 0;
       }
       break;
-    case PrerunResult::None:
-      break;
+    case PrerunResult::None: break;
   }
   Supervisor supervisor(std::move(options), out, !prefix.empty(), childMask, signalFd);
   return supervisor.run();

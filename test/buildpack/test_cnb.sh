@@ -13,7 +13,8 @@ BP_LAYERS=dynostatsd_dynostatsd # the buildpack id with / as _
 FIR_WEB=web-12a34b56d-e78f9
 
 echo "# buildpack.toml and bin/detect (classic and CNB)"
-descriptor=$("$PYTHON" - "${BUILDPACK}/buildpack.toml" <<'PY'
+descriptor=$(
+  "$PYTHON" - "${BUILDPACK}/buildpack.toml" <<'PY'
 import sys, tomllib
 d = tomllib.load(open(sys.argv[1], "rb"))
 api = tuple(int(x) for x in d["api"].split("."))

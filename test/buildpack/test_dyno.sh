@@ -48,7 +48,6 @@ footprint() {
     rss=$((rss + r)) pss=$((pss + p)) uss=$((uss + u))
   done <<<"$out"
   t::figure "${2}: all our processes ($(wc -l <<<"$out")): RSS ${rss} kB, PSS ${pss} kB, USS ${uss} kB"
-  FOOTPRINT_RSS=$rss
 }
 
 log_of() {

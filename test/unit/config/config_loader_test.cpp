@@ -270,11 +270,11 @@ TEST_CASE("isTrue and switchOn: the boot switches read booleans through parseBoo
     bool switchOn;
   };
   const Case cases[] = {
-      {"true", true, true},   {"True", true, true},    {"TRUE", true, true}, {"yes", true, true},
-      {"YES", true, true},    {"on", true, true},      {"On", true, true},   {"1", true, true},
+      {"true", true, true},   {"True", true, true},    {"TRUE", true, true},    {"yes", true, true},
+      {"YES", true, true},    {"on", true, true},      {"On", true, true},      {"1", true, true},
       {" true ", true, true}, {"false", false, false}, {"False", false, false}, {"no", false, false},
-      {"off", false, false},  {"OFF", false, false},   {"0", false, false},  {"", false, false},
-      {"  ", false, false},   {"maybe", false, true},  {"2", false, true},   {"enabled", false, true},
+      {"off", false, false},  {"OFF", false, false},   {"0", false, false},     {"", false, false},
+      {"  ", false, false},   {"maybe", false, true},  {"2", false, true},      {"enabled", false, true},
   };
   for (const auto& c : cases) {
     INFO("[" << c.text << "]");

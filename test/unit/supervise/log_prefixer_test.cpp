@@ -14,9 +14,7 @@ namespace {
 // A real pipe: the prefixer writes into it, the test reads what a dyno log reader would see.
 struct Pipe {
   int fds[2] = {-1, -1};
-  Pipe() {
-    REQUIRE(::pipe2(fds, O_NONBLOCK) == 0);
-  }
+  Pipe() { REQUIRE(::pipe2(fds, O_NONBLOCK) == 0); }
   ~Pipe() {
     ::close(fds[0]);
     ::close(fds[1]);
@@ -81,8 +79,9 @@ TEST_CASE("LogPrefixer: a blocked log never blocks; pending stays bounded, drops
   out.addLine("after");
   out.flush();
   seen += pipe.readAll();
-  CHECK_THAT(seen, Catch::Contains("p: at=warn stage=supervisor msg=\"log lines dropped\" reason=log_blocked count=" +
-                                   std::to_string(dropped) + "\n"));
+  CHECK_THAT(seen, Catch::Contains(
+                       "p: at=warn stage=supervisor msg=\"log lines dropped\" reason=log_blocked count=" +
+                       std::to_string(dropped) + "\n"));
   CHECK_THAT(seen, Catch::EndsWith("p: after\n"));
   // Every line that was written is whole and prefixed.
   std::size_t start = 0;

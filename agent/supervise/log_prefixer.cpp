@@ -15,11 +15,15 @@ namespace dynostatsd::supervise {
 
 LogPrefixer::LogPrefixer(LogDescriptor log, std::string prefix) : log_(log), prefix_(std::move(prefix)) {}
 
+std::string LogPrefixer::droppedNote() const {
+  return "at=warn stage=supervisor msg=\"log lines dropped\" reason=log_blocked count=" +
+         std::to_string(dropped_);
+}
+
 void LogPrefixer::queue(std::string_view text) {
   const std::size_t lineBytes = prefix_.size() + text.size() + 1;
   if (dropped_ > 0) {
-    const std::string note = "at=warn stage=supervisor msg=\"log lines dropped\" reason=log_blocked count=" +
-                             std::to_string(dropped_);
+    const std::string note = droppedNote();
     if (pending_.size() + prefix_.size() + note.size() + 1 + lineBytes > kMaxPendingBytes) {
       ++dropped_;
       ++droppedTotal_;
@@ -76,7 +80,8 @@ void LogPrefixer::endOfInput() {
 
 ssize_t LogPrefixer::writeSome() {
   switch (log_.mode) {
-    case LogMode::Reopened: return ::write(log_.fd, pending_.data(), pending_.size());
+    case LogMode::Reopened:
+    case LogMode::Shared: return ::write(log_.fd, pending_.data(), pending_.size());
     case LogMode::Socket:
       return ::send(log_.fd, pending_.data(), pending_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     case LogMode::Polled: {
@@ -96,7 +101,12 @@ ssize_t LogPrefixer::writeSome() {
 }
 
 bool LogPrefixer::flush() {
-  while (!pending_.empty()) {
+  while (!pending_.empty() || dropped_ > 0) {
+    if (pending_.empty()) {
+      // The log caught up: say what it missed now, not only before the next line (there may be none).
+      pending_.append(prefix_).append(droppedNote()).push_back('\n');
+      dropped_ = 0;
+    }
     if (log_.fd < 0) {
       pending_.clear();
       return false;
@@ -120,8 +130,10 @@ LogDescriptor openLogDescriptor() {
   if (::fstat(STDOUT_FILENO, &st) != 0) return log;
   if (S_ISSOCK(st.st_mode)) {
     log.mode = LogMode::Socket;
+  } else if (S_ISREG(st.st_mode)) {
+    log.mode = LogMode::Shared;
   } else {
-    log.fd = ::open("/proc/self/fd/1", O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    log.fd = ::open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (log.fd >= 0) {
       log.mode = LogMode::Reopened;
       return log;

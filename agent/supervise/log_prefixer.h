@@ -3,7 +3,7 @@
 // pipe, and the supervisor's own lines. Output: whole lines, each led by DYNOSTATSD_LOG_PREFIX,
 // written to the dyno log without ever blocking: the log descriptor is non-blocking, lines wait
 // in a buffer of at most kMaxPendingBytes, and lines that do not fit are dropped and counted
-// (a `msg="log lines dropped"` line says how many once the log drains). A line longer than
+// (a `msg="log lines dropped"` line says how many as soon as the log has drained). A line longer than
 // kMaxLineBytes is cut into pieces of that size. So the agent's pipe is always read at once and
 // the agent never waits for the log.
 #include <sys/types.h>
@@ -16,11 +16,13 @@ namespace dynostatsd::supervise {
 
 // How LogPrefixer::flush writes without blocking, never changing a flag the app (which shares the
 // dyno's log) could see:
-//   Reopened  a fresh open file description of the same pipe/file/terminal (/proc/self/fd/1 with
-//             O_APPEND|O_NONBLOCK|O_NOCTTY): plain non-blocking write(2)
+//   Reopened  pipe/FIFO/terminal: a fresh open file description of it (/proc/self/fd/1 with
+//             O_NONBLOCK|O_NOCTTY), plain non-blocking write(2)
+//   Shared    regular file: a dup of fd 1, so the offset stays shared with every other writer (an
+//             own description would overwrite their lines); file writes do not wait for a reader
 //   Socket    a dup of fd 1: send(2) with MSG_DONTWAIT
 //   Polled    a dup of fd 1 (no /proc): poll(2) for room, then at most PIPE_BUF bytes per write
-enum class LogMode : std::uint8_t { Reopened, Socket, Polled };
+enum class LogMode : std::uint8_t { Reopened, Shared, Socket, Polled };
 
 struct LogDescriptor {
   int fd = -1;  // close-on-exec; -1 when stdout is closed
@@ -53,6 +55,7 @@ class LogPrefixer {
 
  private:
   void queue(std::string_view text);
+  std::string droppedNote() const;
 
   ssize_t writeSome();
 

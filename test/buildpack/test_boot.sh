@@ -33,7 +33,7 @@ if [[ $mode == flood ]]; then
   line=$(printf '%0999d' 0)
   for _ in {1..20000}; do echo "$line"; done
   touch "$HOME/flood-done"
-  sleep 1
+  until [[ -f $HOME/resume ]]; do sleep 0.05; done
   echo "after flood"
 fi
 while true; do sleep 0.05; done
@@ -259,6 +259,17 @@ agent=$(pids_of "$home" agent)
 t::eq "$(readlink "/proc/${agent}/fd/1")" "${home}/log" "and the agent writes to the dyno log itself (no prefixer)"
 stop_supervisor "$home"
 
+# A dyno log that is a regular file opened without O_APPEND (`>log`), written by the app's shell too:
+# every line stays whole (the supervisor shares the file offset instead of writing at its own).
+home=$(new_home run)
+env -i HOME="$home" PATH="$PATH" DYNOSTATSD_AGENT="${home}/.dynostatsd/bin/stub-agent" DYNO=web.1 \
+  bash -c 'source "$0"; for i in {1..40}; do echo "app line $i"; sleep 0.02; done' "$PROFILE" >"${home}/file-log" 2>&1
+t::wait_until 3 grep -q "stub start" "${home}/file-log"
+stop_supervisor "$home"
+t::eq "$(grep -cvE '^(app line [0-9]+|dynostatsd: .*)$' "${home}/file-log") $(grep -c '^app line' "${home}/file-log")" "0 40" \
+  "a shared log file (no O_APPEND): no line of the app or ours is overwritten"
+t::contains "$(cat "${home}/file-log")" "dynostatsd: at=info stage=supervisor msg=stopped" "our last line is there too"
+
 home=$(new_home flood)
 mkfifo "${home}/dyno-log"
 exec 7<>"${home}/dyno-log" # holds the log open but never reads: a stalled log drain
@@ -274,7 +285,11 @@ t::check "the supervisor stays alive with the log stalled" t::alive "$sup"
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/${sup}/status")
 t::figure "supervisor RSS with a stalled log after 20 MB of agent output: ${rss} kB"
 ((rss < 4096)) && t::pass "its memory stays bounded (${rss} kB)" || t::fail "supervisor RSS ${rss} kB"
-timeout 10 sed '/after flood/q' "${home}/dyno-log" >"${home}/drained" 2>/dev/null
+timeout 10 sed '/after flood/q' "${home}/dyno-log" >"${home}/drained" 2>/dev/null &
+reader=$!
+t::wait_until 5 grep -q "log lines dropped" "${home}/drained"
+touch "${home}/resume" # the agent writes again only now, after the log drained
+wait "$reader"
 t::contains "$(cat "${home}/drained")" 'msg="log lines dropped" reason=log_blocked count=' "once the log drains it says how many lines were dropped"
 t::contains "$(cat "${home}/drained")" "dynostatsd: after flood" "and later lines flow again"
 exec 7>&-

@@ -114,6 +114,8 @@ bool LogPrefixer::flush() {
     const ssize_t n = writeSome();
     if (n > 0) {
       pending_.erase(0, static_cast<std::size_t>(n));
+      // After a stall the buffer may have grown to kMaxPendingBytes: give that memory back.
+      if (pending_.empty() && pending_.capacity() > kShrinkAboveBytes) std::string().swap(pending_);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

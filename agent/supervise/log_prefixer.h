@@ -35,6 +35,7 @@ class LogPrefixer {
  public:
   static constexpr std::size_t kMaxPendingBytes = 256 * 1024;
   static constexpr std::size_t kMaxLineBytes = 16 * 1024;
+  static constexpr std::size_t kShrinkAboveBytes = 64 * 1024;
 
   // `log`: where lines go (owned by the caller), from openLogDescriptor().
   LogPrefixer(LogDescriptor log, std::string prefix);

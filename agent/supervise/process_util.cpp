@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <utility>
 
 namespace dynostatsd::supervise {
 
@@ -55,6 +58,18 @@ bool makeDirectories(const std::string& path) {
   }
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string envOr(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
+}
+
+std::string executablePath(const std::string& fallback) {
+  char path[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return fallback;
+  return std::string(path, static_cast<std::size_t>(n));
 }
 
 bool writeFile(const std::string& path, const std::string& text) {

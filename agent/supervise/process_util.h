@@ -28,6 +28,12 @@ std::string seconds(std::int64_t millis);
 // mkdir -p; false with errno set when a component cannot be created.
 bool makeDirectories(const std::string& path);
 
+// The environment variable's value, or `fallback` when it is unset or empty.
+std::string envOr(const char* name, std::string fallback);
+
+// This process's executable (/proc/self/exe), or `fallback` when it cannot be read.
+std::string executablePath(const std::string& fallback);
+
 // Writes `text` to `path` (replacing it); false on failure.
 bool writeFile(const std::string& path, const std::string& text);
 

@@ -1,7 +1,6 @@
 #include "supervise/supervisor.h"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
@@ -29,22 +28,10 @@ constexpr std::int64_t kFinalDrainMillis = 5000;
 constexpr int kConfigInvalid = 2;  // the agent's exit status for an invalid configuration
 constexpr std::string_view kDefaultPrefix = "dynostatsd: ";
 
-std::string envOr(const char* name, std::string fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
-}
-
 // Lines printed before the log prefixer exists (boot decision, lock errors): stdout, one write.
 void printBootLine(const std::string& line) {
   const std::string text = std::string(kDefaultPrefix) + line + "\n";
   [[maybe_unused]] const ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
-}
-
-std::string selfExecutable(const std::string& argv0) {
-  char path[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (n <= 0) return argv0;
-  return std::string(path, static_cast<std::size_t>(n));
 }
 
 class Supervisor {
@@ -234,7 +221,7 @@ int runSupervise(SuperviseOptions options) {
     options.runDir = envOr("DYNOSTATSD_RUN_DIR", options.appDir + "/.dynostatsd/run");
   if (options.agent.empty()) options.agent = envOr("DYNOSTATSD_AGENT", "");
   if (options.agent.empty()) {
-    options.agent = selfExecutable(options.argv0);
+    options.agent = executablePath(options.argv0);
   } else {
     options.argv0 = options.agent;
   }

@@ -12,9 +12,15 @@ env::get() {
   fi
 }
 
-# env::is_true VALUE: true for 1/true/yes/on (any case).
+# env::is_true VALUE: true for 1/true/yes/on (any case, surrounding blanks ignored). The rule is the
+# agent's config::isTrue (`dynostatsd is-true VALUE`); this copy exists only because the build-time
+# switches (DYNOSTATSD_SKIP_BUILD, DYNOSTATSD_CLEAR_CACHE) are read before the binary is built.
+# test/buildpack/test_boot.sh checks that both answer alike on the same table.
 env::is_true() {
-  [[ ${1,,} =~ ^(1|true|yes|on)$ ]]
+  local value=${1,,}
+  value=${value#"${value%%[![:space:]]*}"}
+  value=${value%"${value##*[![:space:]]}"}
+  [[ $value =~ ^(1|true|yes|on)$ ]]
 }
 
 # env::stack_arch: the dpkg architecture (amd64, arm64) - never hard-code x86_64.

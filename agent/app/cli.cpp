@@ -1,11 +1,15 @@
 #include "app/cli.h"
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,10 +19,13 @@ extern char** environ;
 #include "app/agent.h"
 #include "app/process_setup.h"
 #include "config/config_loader.h"
-#include "dyno/snapshot_text.h"
+#include "config/config_values.h"
 #include "drain/drain_source.h"
+#include "dyno/snapshot_text.h"
+#include "enrich/enricher.h"
 #include "parse/explain.h"
 #include "sink/registry.h"
+#include "supervise/supervisor.h"
 #include "telemetry/log.h"
 #include "telemetry/secrets.h"
 
@@ -165,9 +172,13 @@ int drainCommand(LoadedConfig& loaded, std::uint64_t startedAtNanos) {
 }  // namespace
 
 int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
-  CLI::App app{"dynostatsd " DYNOSTATSD_VERSION
-               ": a DogStatsD agent for Heroku dynos (aggregates like the Datadog Agent, tags every series "
-               "with its dyno)"};
+  // On the heap so `supervise` can free it (and CLI11's few hundred KB of option objects) before
+  // it becomes the long-lived process beside the agent.
+  auto appOwner = std::make_unique<CLI::App>(
+      "dynostatsd " DYNOSTATSD_VERSION
+      ": a DogStatsD agent for Heroku dynos (aggregates like the Datadog Agent, tags every series "
+      "with its dyno)");
+  CLI::App& app = *appOwner;
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", "dynostatsd " DYNOSTATSD_VERSION);
 
@@ -204,6 +215,33 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
+  supervise::SuperviseOptions superviseOptions;
+  superviseOptions.argv0 = argc > 0 ? argv[0] : "dynostatsd";
+  CLI::App* superviseCommand = app.add_subcommand(
+      "supervise",
+      "Dyno boot: apply the boot rules (one-off dynos, DYNOSTATSD_DISABLE, DYNOSTATSD_DYNO_TYPES), then "
+      "detach and keep `dynostatsd run` running with prefixed log lines until SIGTERM");
+  superviseCommand->add_flag("--foreground", superviseOptions.foreground,
+                             "do not detach: run in the caller's session until the agent stops");
+  superviseCommand->add_option("--app-dir", superviseOptions.appDir,
+                               "the app (prerun hooks, cwd) [default: $HOME]");
+  superviseCommand->add_option(
+      "--run-dir", superviseOptions.runDir,
+      "lock and pid files [default: $DYNOSTATSD_RUN_DIR, else APP_DIR/.dynostatsd/run]");
+  superviseCommand->add_option("--agent", superviseOptions.agent,
+                               "the agent binary [default: $DYNOSTATSD_AGENT, else this binary]");
+
+  std::string dynoName;
+  CLI::App* dynoType =
+      app.add_subcommand("dyno-type", "Print the process type of a dyno name (default: $DYNO)");
+  dynoType->add_option("name", dynoName, "web.1, run.4242, web-12a34b56d-e78f9 ...");
+
+  std::string boolText;
+  CLI::App* isTrue = app.add_subcommand(
+      "is-true",
+      "Exit 0 when VALUE is a true boolean (true/yes/on/1, any case), else 1: the agent's own rule");
+  isTrue->add_option("value", boolText, "the text to read")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -217,6 +255,18 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
   }
   if (*parse) return parseCommand(parseFile);
   if (*dynoCmd) return dynoCommand(dynoRoot, dynoInterval);
+  if (*dynoType) {
+    const char* dyno = std::getenv("DYNO");
+    if (dynoType->count("name") == 0 && dyno != nullptr) dynoName = dyno;
+    std::cout << Enricher::dynoType(dynoName) << "\n";
+    return 0;
+  }
+  if (*isTrue) return config::isTrue(boolText) ? 0 : 1;
+  if (*superviseCommand) {
+    appOwner.reset();
+    malloc_trim(0);
+    return supervise::runSupervise(std::move(superviseOptions));
+  }
   if (*check) {
     LoadedConfig loaded;
     if (!load(checkFlags, loaded)) return 2;

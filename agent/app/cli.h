@@ -1,5 +1,6 @@
 #pragma once
-// The command line (CLI11): `dynostatsd run | check-config | parse | version`, --help everywhere.
+// The command line (CLI11): `dynostatsd run | check-config | parse | version | supervise | dyno-type |
+// is-true`, --help everywhere.
 // Exit codes: 0 success; 1 runtime failure (a socket could not be opened, `parse` found invalid
 // messages); 2 invalid configuration or usage, always before any socket is opened.
 #include <cstdint>

@@ -45,6 +45,19 @@ bool parseBool(std::string_view text, bool& out, std::string& error) {
   return false;
 }
 
+bool isTrue(std::string_view text) {
+  bool value = false;
+  std::string error;
+  return parseBool(text, value, error) && value;
+}
+
+bool switchOn(std::string_view text) {
+  if (trim(text).empty()) return false;
+  bool value = true;
+  std::string error;
+  return !parseBool(text, value, error) || value;
+}
+
 bool parseInt(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t& out,
               std::string& error) {
   const std::string value = trim(text);

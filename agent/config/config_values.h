@@ -11,6 +11,15 @@ namespace dynostatsd::config {
 // true/false/1/0/yes/no/on/off, case-insensitive, surrounding blanks ignored.
 bool parseBool(std::string_view text, bool& out, std::string& error);
 
+// The two readings of a boolean environment switch, both through parseBool (the one true/false
+// rule for settings, boot switches and the buildpack's build-time switches):
+//   isTrue:    opt-in switches (DYNOSTATSD_ONE_OFF): on only for a true value; unset, empty,
+//              false and unparsable values are off.
+//   switchOn:  kill switches and debug flags (DYNOSTATSD_DISABLE, DYNOSTATSD_DEBUG): on when set to
+//              anything but a false value, so a typo never silently re-enables what it disables.
+bool isTrue(std::string_view text);
+bool switchOn(std::string_view text);
+
 // A base-10 integer in [min, max].
 bool parseInt(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t& out,
               std::string& error);

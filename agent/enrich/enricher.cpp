@@ -131,6 +131,8 @@ std::string Enricher::dynoType(std::string_view dyno) {
       }
     }
   }
+  // Fir one-off dynos (`heroku run:detached`) not shaped like a pod of a deployment.
+  if (dyno.starts_with("run-")) return "run";
   return std::string(dyno);
 }
 

@@ -36,7 +36,9 @@ class Enricher {
 
   // The process type of a dyno name: Cedar `web.1` -> web, `run.1234` -> run; Fir pod-style
   // `<type>-<hash>-<suffix>` (hash 6..10, suffix 5 lower-case alphanumerics; the type itself may
-  // contain `-`) -> <type>; anything else is returned whole. Empty for an empty name.
+  // contain `-`) -> <type>; any other `run-...` (a Fir one-off dyno) -> run; anything else is
+  // returned whole. Empty for an empty name. The one dyno-type rule: the boot rules
+  // (supervise/boot_rules) and `dynostatsd dyno-type` use it too.
   static std::string dynoType(std::string_view dyno);
   // Splits DD_TAGS-style text on commas and whitespace, dropping empty entries.
   static std::vector<std::string> splitTags(std::string_view ddTags);

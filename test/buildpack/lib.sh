@@ -9,6 +9,9 @@ HEROKU="${REPO}/test/heroku/heroku"
 # shellcheck disable=SC2034 # used by the test files
 FIXTURES="${REPO}/test/buildpack/fixtures"
 PYTHON=/usr/bin/python3
+# The agent binary of this tree (ctest passes DYNOSTATSD_BIN), for tests that need it without a slug build.
+# shellcheck disable=SC2034 # used by the test files
+AGENT_BIN=${DYNOSTATSD_BIN:-${REPO}/build/agent/dynostatsd}
 # Builds share one cache across test files, so only the first compiles the agent.
 SHARED_CACHE=${DYNOSTATSD_TEST_CACHE:-/var/tmp/dynostatsd-buildpack-test-cache}
 T_PASSED=0

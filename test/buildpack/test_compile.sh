@@ -33,9 +33,10 @@ slug="${WORK}/slug"
 mkdir -p "$slug" && tar -xzf "${WORK}/slug.tgz" -C "$slug"
 agent="${slug}/.dynostatsd/bin/dynostatsd"
 t::check "slug has the agent binary" test -x "$agent"
-t::check "slug has the supervisor" test -x "${slug}/.dynostatsd/bin/dynostatsd-supervise"
+t::check "no separate supervisor script (dynostatsd supervise is in the binary)" test ! -e "${slug}/.dynostatsd/bin/dynostatsd-supervise"
 t::check "slug has .profile.d/dynostatsd.sh" test -f "${slug}/.profile.d/dynostatsd.sh"
 t::contains "$("$agent" version 2>&1)" "0.1.0" "the built agent runs"
+t::contains "$("$agent" supervise --help 2>&1)" "--foreground" "and has the supervise command"
 
 echo "# cached rebuild"
 t0=$(t::now_ms)

@@ -32,6 +32,24 @@ start_dyno() {
   ID=$("$HEROKU" dyno "$SLUG" --dyno "$dyno" --app-name shop-prod --detach "${envs[@]}" "$@")
 }
 
+# footprint DYNO_ID LABEL: RSS, PSS and USS (Private_Clean + Private_Dirty) of each of our processes
+# (the supervisor and the agent) from /proc/PID/smaps_rollup, and their sums, as FIGURE lines.
+footprint() {
+  local out
+  # shellcheck disable=SC2016
+  out=$("$HEROKU" exec "$1" -- 'for p in /proc/[0-9]*; do
+    cmd=$(tr "\0" " " 2>/dev/null <"$p/cmdline")
+    [[ $cmd == /app/.dynostatsd/bin/dynostatsd\ * ]] || continue
+    awk -v c="${cmd% }" "/^Rss:/ {r=\$2} /^Pss:/ {p=\$2} /^Private_(Clean|Dirty):/ {u+=\$2} END {print r, p, u, c}" "$p/smaps_rollup"
+  done')
+  local rss=0 pss=0 uss=0 r p u cmd
+  while read -r r p u cmd; do
+    t::figure "${2}: ${cmd##*/}: RSS ${r} kB, PSS ${p} kB, USS ${u} kB"
+    rss=$((rss + r)) pss=$((pss + p)) uss=$((uss + u))
+  done <<<"$out"
+  t::figure "${2}: all our processes ($(wc -l <<<"$out")): RSS ${rss} kB, PSS ${pss} kB, USS ${uss} kB"
+}
+
 log_of() {
   "$HEROKU" logs "$1"
 }
@@ -72,15 +90,14 @@ t::eq "$(readlink_0=$("$HEROKU" exec "$web" -- "readlink /proc/${pid}/fd/0") && 
 sleep 2
 rss=$("$HEROKU" exec "$web" -- "awk '/^VmRSS/ {print \$2}' /proc/${pid}/status")
 t::figure "agent RSS in an idle dyno: ${rss} kB"
-sup_rss=$("$HEROKU" ps "$web" | awk '/dynostatsd-supervise/ {print $2}')
-sed_rss=$("$HEROKU" ps "$web" | awk '/sed -u/ {print $2}')
-t::figure "supervisor bash RSS: ${sup_rss} kB, log prefixer sed RSS: ${sed_rss} kB"
+footprint "$web" "with an API key"
+t::eq "$("$HEROKU" ps "$web" | grep -c 'sed -u')" 0 "no sed log prefixer in the dyno (the supervisor prefixes)"
 
 echo "# sourcing .profile.d again inside the dyno"
 "$HEROKU" exec "$web" -- 'source /app/.profile.d/dynostatsd.sh; source /app/.profile.d/dynostatsd.sh'
 sleep 1
 t::eq "$(t::agent_pids "$web" | wc -w)" 1 "still one agent after sourcing twice more"
-t::eq "$("$HEROKU" ps "$web" | grep -c 'bash /app/.dynostatsd/bin/dynostatsd-supervise')" 1 "still one supervisor"
+t::eq "$("$HEROKU" ps "$web" | grep -c '/app/.dynostatsd/bin/dynostatsd supervise')" 1 "still one supervisor"
 
 echo "# SIGKILL the agent"
 before=$(ready_count "$web")
@@ -125,6 +142,9 @@ t::wait_until 10 bash -c "'$HEROKU' logs '$logmode' | grep -q 'msg=ready'" || t:
 t::send "$logmode" "$PORT_UDP" "page.views:1|c" "page.views:1|c"
 t::wait_until 10 bash -c "'$HEROKU' logs '$logmode' | grep -q 'count#page.views=2'"
 t::contains "$(log_of "$logmode")" "dynostatsd: source=web.1 count#page.views=2" "l2met line with source=web.1 in the dyno log"
+sleep 2
+footprint "$logmode" "log-only"
+t::eq "$("$HEROKU" ps "$logmode" | grep -c '/app/.dynostatsd/bin/dynostatsd ')" 2 "two processes of ours: supervisor and agent"
 "$HEROKU" stop "$logmode" 2>/dev/null
 
 echo "# one-off and disabled dynos"
@@ -143,7 +163,7 @@ disabled=$ID
 sleep 1.5
 t::contains "$("$HEROKU" ps "$disabled")" "bin/web" "the disabled web dyno runs its command"
 t::eq "$(t::agent_pids "$disabled" | wc -w)" 0 "DISABLE_DATADOG_AGENT: no agent"
-t::eq "$("$HEROKU" ps "$disabled" | grep -c dynostatsd-supervise)" 0 "DISABLE_DATADOG_AGENT: no supervisor"
+t::eq "$("$HEROKU" ps "$disabled" | grep -c 'dynostatsd supervise')" 0 "DISABLE_DATADOG_AGENT: no supervisor"
 t::contains "$(log_of "$disabled")" 'msg="agent not started" reason="DISABLE_DATADOG_AGENT is set"' "web dyno says why"
 "$HEROKU" stop "$disabled" 2>/dev/null
 

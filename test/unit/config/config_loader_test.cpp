@@ -306,3 +306,24 @@ TEST_CASE("Graphite and relay settings: addresses, URLs and percentiles are chec
   CHECK_FALSE(loadConfig(f.inputs, loaded, failure));
   CHECK(failure.setting == "statsd_relay");
 }
+
+TEST_CASE("isTrue and switchOn: the boot switches read booleans through parseBool") {
+  using namespace dynostatsd::config;
+  struct Case {
+    const char* text;
+    bool isTrue;
+    bool switchOn;
+  };
+  const Case cases[] = {
+      {"true", true, true},   {"True", true, true},    {"TRUE", true, true},    {"yes", true, true},
+      {"YES", true, true},    {"on", true, true},      {"On", true, true},      {"1", true, true},
+      {" true ", true, true}, {"false", false, false}, {"False", false, false}, {"no", false, false},
+      {"off", false, false},  {"OFF", false, false},   {"0", false, false},     {"", false, false},
+      {"  ", false, false},   {"maybe", false, true},  {"2", false, true},      {"enabled", false, true},
+  };
+  for (const auto& c : cases) {
+    INFO("[" << c.text << "]");
+    CHECK(isTrue(c.text) == c.isTrue);
+    CHECK(switchOn(c.text) == c.switchOn);
+  }
+}

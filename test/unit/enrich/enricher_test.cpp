@@ -30,6 +30,9 @@ TEST_CASE("dynoType: Cedar, one-off, Fir and odd names") {
       {"web-12a34b56d-e78f9", "web"},
       {"image-resizer-7d9f8b6c5-x2b4q", "image-resizer"},
       {"worker-5c6d7f8b9-abcde", "worker"},
+      {"run-12a34b56d-e78f9", "run"},
+      {"run-4242", "run"},  // a Fir one-off not shaped like a pod
+      {"run-migrations-7d9f8b6c5-x2b4q", "run-migrations"},
       {"web", "web"},
       {"web-1", "web-1"},
       {"web-ABCDEF12-x2b4q", "web-ABCDEF12-x2b4q"},  // upper case: not a pod hash

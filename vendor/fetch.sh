@@ -33,11 +33,13 @@ fetch::pins() {
 # fetch::extra_sources DIR PINS: the image's own source parts, plus one line per extra suite the pins
 # name (same mirror, same keyring), in DIR.
 fetch::extra_sources() {
-  local dir=$1 pins=$2 uri suite
+  local dir=$1 pins=$2 suite
   mkdir -p "$dir"
   cp -a /etc/apt/sources.list.d/. "$dir/" 2>/dev/null || true
-  uri=$(grep -hs '^deb ' /etc/apt/sources.list "$dir"/*.list | awk '{print $2}' | head -n1)
-  [[ -n $uri ]] || uri=$(grep -hs '^URIs:' "$dir"/*.sources | awk '{print $2}' | head -n1)
+  local file uri=""
+  for file in /etc/apt/sources.list "$dir"/*.list "$dir"/*.sources; do
+    [[ -f $file && -z $uri ]] && uri=$(awk '/^deb / && !u { u = $2 } /^URIs:/ && !u { u = $2 } END { print u }' "$file")
+  done
   for suite in $(awk '$4 != "-" { print $4 }' <<<"$pins" | sort -u); do
     echo "deb ${uri} ${suite} main" >>"${dir}/dynostatsd-extra.list"
   done

@@ -40,6 +40,21 @@ stack::mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# stack::relink ROOT: absolute symlinks inside an unpacked root (libz.so -> /lib/...) point into
+# the root instead of at this machine's files; a linker or qemu -L would follow them out of it.
+stack::relink() {
+  local root=$1 link target candidate
+  while IFS= read -r -d '' link; do
+    target=$(readlink "$link")
+    for candidate in "${root}${target}" "${root}/usr${target}"; do
+      if [[ -e $candidate ]]; then
+        ln -sfr "$candidate" "$link"
+        break
+      fi
+    done
+  done < <(find "$root" -xdev -type l -lname '/*' -print0)
+}
+
 # stack::ensure_root KIND: creates the root if missing or built from another package list.
 stack::ensure_root() {
   local kind=$1 packages root key log started foreign=()
@@ -55,6 +70,7 @@ stack::ensure_root() {
   root="${STACK_CACHE}/${STACK_SUITE}-${kind}"
   [[ $STACK_ARCH == "$(dpkg --print-architecture)" ]] || root="${STACK_CACHE}/${STACK_SUITE}-${STACK_ARCH}-${kind}"
   key="${STACK_SUITE} ${STACK_ARCH} minbase ${packages}"
+  [[ $kind == sysroot ]] && key+=" relinked"
   if [[ -f "${root}/.dynostatsd-root" && $(cat "${root}/.dynostatsd-root") == "$key" ]]; then
     echo "$root"
     return 0
@@ -78,6 +94,7 @@ stack::ensure_root() {
     for deb in "${root}.partial"/var/cache/apt/archives/*.deb; do
       dpkg-deb -x "$deb" "${root}.partial" || return 1
     done
+    stack::relink "${root}.partial"
   fi
   # apt inside the build root needs the same sources list the machine uses.
   if [[ $kind == build ]]; then

@@ -33,7 +33,8 @@ specs::fail() {
   local where=$1 missing=$2
   {
     echo "specs: the official spec files the tests validate against are missing (${where}):"
-    sed 's/^/  - /' <<<"$missing"
+    local file
+    while read -r file; do echo "  - ${file}"; done <<<"$missing"
     echo "Get them one of these ways:"
     echo "  1. put the project's shared folder next to the repository (../shared), or"
     echo "  2. point DYNOSTATSD_SHARED_DIR at a folder holding datadog-api/ and otlp-proto/, or"

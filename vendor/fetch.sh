@@ -40,9 +40,9 @@ fetch::extra_sources() {
   for file in /etc/apt/sources.list "$dir"/*.list "$dir"/*.sources; do
     [[ -f $file && -z $uri ]] && uri=$(awk '/^deb / && !u { u = $2 } /^URIs:/ && !u { u = $2 } END { print u }' "$file")
   done
-  for suite in $(awk '$4 != "-" { print $4 }' <<<"$pins" | sort -u); do
-    echo "deb ${uri} ${suite} main" >>"${dir}/dynostatsd-extra.list"
-  done
+  while read -r suite; do
+    [[ -n $suite ]] && echo "deb ${uri} ${suite} main" >>"${dir}/dynostatsd-extra.list"
+  done <<<"$(awk '$4 != "-" { print $4 }' <<<"$pins" | sort -u)"
 }
 
 fetch::apt() {

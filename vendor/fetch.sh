@@ -38,10 +38,12 @@ fetch::extra_sources() {
   cp -a /etc/apt/sources.list.d/. "$dir/" 2>/dev/null || true
   local file uri=""
   for file in /etc/apt/sources.list "$dir"/*.list "$dir"/*.sources; do
-    [[ -f $file && -z $uri ]] && uri=$(awk '/^deb / && !u { u = $2 } /^URIs:/ && !u { u = $2 } END { print u }' "$file")
+    if [[ -f $file && -z $uri ]]; then
+      uri=$(awk '/^deb / && !u { u = $2 } /^URIs:/ && !u { u = $2 } END { print u }' "$file")
+    fi
   done
   while read -r suite; do
-    [[ -n $suite ]] && echo "deb ${uri} ${suite} main" >>"${dir}/dynostatsd-extra.list"
+    if [[ -n $suite ]]; then echo "deb ${uri} ${suite} main" >>"${dir}/dynostatsd-extra.list"; fi
   done <<<"$(awk '$4 != "-" { print $4 }' <<<"$pins" | sort -u)"
 }
 

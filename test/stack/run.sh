@@ -95,7 +95,7 @@ id=$("$HEROKU" dyno "$slug" --root "$run_root" --dyno web.1 --app-name stack-app
 t::wait_until 10 bash -c "'$HEROKU' logs '$id' | grep -q 'msg=ready'" && t::pass "agent ready in the run root" || t::fail "no ready line: $("$HEROKU" logs "$id")"
 t::eq "$("$HEROKU" exec "$id" -- 'ldd /app/.dynostatsd/bin/dynostatsd | grep -c "not found"')" 0 "every library resolves in the run root"
 t::eq "$("$HEROKU" exec "$id" -- 'command -v g++ cc gcc | wc -l')" 0 "no compiler in the dyno"
-t::figure "${STACK_SUITE} run root: $(chroot "$run_root" dpkg-query -W -f='${Package} ${Version}\n' 'libcurl4*' | head -n1)"
+t::figure "${STACK_SUITE} run root: $(chroot "$run_root" dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' 'libcurl4*' | awk '$1 == "ii" { print $2, $3 }')"
 t::send "$id" "$port" "stack.ok:2|c" "stack.ok:3|c"
 t::wait_until 10 bash -c "source '${REPO}/test/buildpack/lib.sh'; INTAKE_RECORD='${INTAKE_RECORD}'; [[ \$(t::intake_points stack.ok dyno:web.1 | t::sum) == 5 ]]"
 t::eq "$(t::intake_points stack.ok dyno:web.1 | t::sum)" 5 "datagrams from the run-root dyno reach the intake tagged dyno:web.1"

@@ -25,6 +25,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
+# Wall-clock bounds in the tests are multiplied by this: make test-arm64 sets 10, because under
+# qemu user-mode emulation the agent runs several times slower (bounds still apply, just looser).
+TIME_SCALE = float(os.environ.get("DYNOSTATSD_TIME_SCALE", "1"))
+
 READY = re.compile(r"\bmsg=ready\b")
 READY_UDP = re.compile(r"\budp=(\S+):(\d+)\b")
 # An l2met entry: type#name=value

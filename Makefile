@@ -3,8 +3,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 30
+# The Debian stand-ins for heroku-22 (bullseye), heroku-24 (bookworm) and heroku-26 (trixie).
+STACK_SUITES ?= bullseye bookworm trixie
 
-.PHONY: deps build test test-unit test-stack lint bench demo clean sanitize fuzz
+.PHONY: deps build test test-unit test-stack test-arm64 specs lint bench demo clean sanitize fuzz
 
 deps:
 	bash scripts/deps.sh
@@ -27,7 +29,16 @@ fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 test-stack:
-	bash test/stack/run.sh
+	bash test/stack/run.sh $(STACK_SUITES)
+
+test-stack-%:
+	bash test/stack/run.sh $*
+
+test-arm64:
+	bash test/arm64/run.sh
+
+specs:
+	bash scripts/fetch-specs.sh
 
 lint:
 	bash scripts/lint.sh

@@ -12,7 +12,7 @@ deps::fetch() {
   if ((status == 3)); then
     output::error "No pinned yaml-cpp/CLI11 packages for this stack (${stack}, $(env::arch))." \
       "vendor/manifest lists the exact distro packages per distro and architecture; this one is missing." \
-      "Use a supported stack: heroku-22, heroku-24 (or Debian bookworm locally)." \
+      "Use a supported stack: heroku-22, heroku-24, heroku-26 (locally: Debian bullseye, bookworm, trixie)." \
       "Or add lines for this distro to vendor/manifest and open a pull request."
     return 1
   elif ((status != 0)); then

@@ -12,10 +12,15 @@ packages=(
   python3-statsd python3-aiodogstatsd ruby-statsd ruby
   graphite-carbon python3-whisper openssl
   debootstrap util-linux iproute2 procps
+  python3-yaml
+  g++-aarch64-linux-gnu qemu-user-static
 )
+# The example app and the npm clients; without recommends (X11, mesa, a terminal emulator: ~200
+# packages more).
+node_packages=(nodejs npm)
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "Run as root: apt-get update && apt-get install -y ${packages[*]}"
+  echo "Run as root: apt-get update && apt-get install -y --no-install-recommends ${packages[*]} ${node_packages[*]}"
   exit 1
 fi
 missing=()
@@ -27,5 +32,5 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-command -v npm >/dev/null || apt-get install -y -qq nodejs npm
-echo "deps: all ${#packages[@]} packages present"
+command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends "${node_packages[@]}"
+echo "deps: all $((${#packages[@]} + ${#node_packages[@]})) packages present"

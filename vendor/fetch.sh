@@ -24,15 +24,33 @@ fetch::distro() {
   echo "${ID}-${VERSION_CODENAME}"
 }
 
-# fetch::pins DISTRO ARCH: the manifest lines that apply ("package version sha256"), comments dropped.
+# fetch::pins DISTRO ARCH: the manifest lines that apply ("package version sha256 suite"), comments
+# dropped; suite is "-" unless the line names another suite of the same distro to fetch it from.
 fetch::pins() {
-  awk -v d="$1" -v a="$2" '!/^[[:space:]]*#/ && NF >= 5 && $1 == d && $2 == a { print $3, $4, $5 }' "$manifest"
+  awk -v d="$1" -v a="$2" '!/^[[:space:]]*#/ && NF >= 5 && $1 == d && $2 == a { print $3, $4, $5, (NF >= 6 ? $6 : "-") }' "$manifest"
+}
+
+# fetch::extra_sources DIR PINS: the image's own source parts, plus one line per extra suite the pins
+# name (same mirror, same keyring), in DIR.
+fetch::extra_sources() {
+  local dir=$1 pins=$2 suite
+  mkdir -p "$dir"
+  cp -a /etc/apt/sources.list.d/. "$dir/" 2>/dev/null || true
+  local file uri=""
+  for file in /etc/apt/sources.list "$dir"/*.list "$dir"/*.sources; do
+    if [[ -f $file && -z $uri ]]; then
+      uri=$(awk '/^deb / && !u { u = $2 } /^URIs:/ && !u { u = $2 } END { print u }' "$file")
+    fi
+  done
+  while read -r suite; do
+    if [[ -n $suite ]]; then echo "deb ${uri} ${suite} main" >>"${dir}/dynostatsd-extra.list"; fi
+  done <<<"$(awk '$4 != "-" { print $4 }' <<<"$pins" | sort -u)"
 }
 
 fetch::apt() {
   local state=$1
   shift
-  local parts=/etc/apt/sources.list.d
+  local parts="${state}/sources.list.d"
   apt-get -q \
     -o Debug::NoLocking=1 \
     -o Dir::State="${state}/state" \
@@ -63,6 +81,7 @@ main() {
   # shellcheck disable=SC2064
   trap "rm -rf '${work}' '${dest}.partial'" EXIT
   mkdir -p "${work}/state/lists/partial" "${work}/cache/archives/partial" "${work}/debs"
+  fetch::extra_sources "${work}/sources.list.d" "$pins"
   echo "Updating a private apt index (${distro} ${arch})"
   if ! fetch::apt "$work" update >"${work}/update.log" 2>&1; then
     cat "${work}/update.log" >&2
@@ -70,10 +89,11 @@ main() {
     return 4
   fi
 
-  local package version want got
+  local package version want suite got
   rm -rf "${dest}.partial"
   mkdir -p "${dest}.partial"
-  while read -r package version want; do
+  while read -r package version want suite; do
+    [[ $suite == - ]] || suite=" (from ${suite})"
     if ! (cd "${work}/debs" && fetch::apt "$work" download "${package}=${version}") >"${work}/download.log" 2>&1; then
       cat "${work}/download.log" >&2
       echo "fetch: could not download ${package} ${version} for ${distro} ${arch}" >&2
@@ -88,7 +108,7 @@ main() {
       echo "fetch: sha256 mismatch for ${package} ${version}: expected ${want}, got ${got}" >&2
       return 6
     else
-      echo "${package} ${version} sha256 verified"
+      echo "${package} ${version} sha256 verified${suite/#-/}"
     fi
     dpkg-deb -x "$deb" "${dest}.partial"
   done <<<"$pins"

@@ -62,8 +62,9 @@ Agent::Agent(const LoadedConfig& loaded, std::uint64_t startedAtNanos,
       source_(!config_.enrich.dyno.empty()       ? config_.enrich.dyno
               : !enricher_.defaultHost().empty() ? enricher_.defaultHost()
                                                  : std::string("dynostatsd")) {
-  SinkContext context{loop_.get(), clock_,           config_, enricher_.staticTags(), enricher_.defaultHost(),
-                      source_,     logMetricsForced_, &budget_};
+  SinkContext context{
+      loop_.get(),       clock_,  config_, enricher_.staticTags(), enricher_.defaultHost(), source_,
+      logMetricsForced_, &budget_};
   sinks_ = makeSinks(context);
   // Build only the flush shapes some sink reads.
   SinkNeeds needs;

@@ -90,7 +90,7 @@ class Agent {
   std::string source_;  // the dyno, else the host, else "dynostatsd" (l2met's source=)
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::size_t sinksDraining_ = 0;
-  std::unique_ptr<StatsdRelay> relay_;  // the ingest tee (DYNOSTATSD_STATSD_RELAY)
+  std::unique_ptr<StatsdRelay> relay_;       // the ingest tee (DYNOSTATSD_STATSD_RELAY)
   std::unique_ptr<dyno::DynoMetrics> dyno_;  // heroku.dyno.* each flush; null when turned off
   std::vector<std::unique_ptr<Source>> sources_;
   std::unique_ptr<DatagramListener> udp_;

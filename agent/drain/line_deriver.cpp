@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "drain/logfmt.h"
@@ -95,8 +96,23 @@ std::string_view lineKindName(LineKind kind) {
 bool parseNumberWithUnit(std::string_view text, double& value, std::string_view& unit) {
   if (text.empty() || text[0] == '+') return false;
   const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
-  if (ec != std::errc{} || ptr == text.data() || !std::isfinite(value)) return false;
+  // The number: [-]digits[.digits] (no exponent), read with strtod from a bounded copy (g++ 10,
+  // heroku-22's stand-in, has no floating-point from_chars; the agent never calls setlocale).
+  const char* ptr = text.data();
+  if (ptr < end && *ptr == '-') ++ptr;
+  const char* digitsStart = ptr;
+  while (ptr < end && *ptr >= '0' && *ptr <= '9') ++ptr;
+  if (ptr < end && *ptr == '.') {
+    ++ptr;
+    while (ptr < end && *ptr >= '0' && *ptr <= '9') ++ptr;
+  }
+  const std::size_t length = static_cast<std::size_t>(ptr - text.data());
+  if (ptr == digitsStart || (ptr == digitsStart + 1 && *digitsStart == '.') || length >= 64) return false;
+  char number[64];
+  std::memcpy(number, text.data(), length);
+  number[length] = '\0';
+  value = std::strtod(number, nullptr);
+  if (!std::isfinite(value)) return false;
   unit = std::string_view(ptr, static_cast<std::size_t>(end - ptr));
   for (char c : unit) {
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "loop/curl_protocols.h"
 #include "telemetry/log.h"
 
 namespace dynostatsd::forward {
@@ -127,9 +128,16 @@ void CurlHttpClient::send(const HttpRequest& request, Completion done) {
     fail(std::move(transfer), "curl_easy_init failed");
     return;
   }
+  // Only http/https, with the option the loaded libcurl knows; never send unrestricted.
+  if (CURLcode refused = curlRestrictProtocols(api, easy); refused != CURLE_OK) {
+    transfer->response.error = TransportError::Network;
+    transfer->response.errorText =
+        std::string("libcurl refused the http,https restriction: ") + api.easyStrerror(refused);
+    transfer->done(transfer->response);
+    return;
+  }
   api.easySetopt(easy, CURLOPT_URL, request.url.c_str());
   api.easySetopt(easy, CURLOPT_NOSIGNAL, 1L);
-  api.easySetopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   api.easySetopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);  // never disabled, whatever the config says
   api.easySetopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
   api.easySetopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeoutSeconds) * 1000L);

@@ -183,12 +183,16 @@ NumberStatus parseGoFloat(std::string_view text, double& out) {
   FloatShape shape;
   if (!scanFloat(text, shape)) return NumberStatus::Syntax;
   if (shape.hex || shape.underscores) return convertSlow(text, out);
+#if defined(__cpp_lib_to_chars)  // floating-point from_chars: libstdc++ 11+, not g++ 10
   std::string_view digits = text[0] == '+' ? text.substr(1) : text;
   double value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec != std::errc{} || end != digits.data() + digits.size()) return convertSlow(text, out);
   out = value;
   return NumberStatus::Ok;
+#else
+  return convertSlow(text, out);
+#endif
 }
 
 NumberStatus parseGoInt(std::string_view text, std::int64_t& out) {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "model/shortest_double.h"
 #include "model/utf8.h"
 
 namespace dynostatsd {
@@ -45,8 +46,7 @@ void appendJsonNumber(std::string& out, double value) {
     out.append(value > 0 ? "\"+Inf\"" : "\"-Inf\"");
   } else {
     char buffer[32];
-    auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    out.append(buffer, result.ptr);
+    out.append(buffer, shortestDouble(buffer, buffer + sizeof buffer, value));
   }
 }
 

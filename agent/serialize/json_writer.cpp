@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "model/shortest_double.h"
 #include "model/utf8.h"
 
 namespace dynostatsd::serialize {
@@ -67,8 +68,7 @@ bool appendJsonString(std::string& out, std::string_view text, std::size_t maxCo
 
 void appendJsonDouble(std::string& out, double value) {
   char buffer[32];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, result.ptr);
+  out.append(buffer, shortestDouble(buffer, buffer + sizeof buffer, value));
 }
 
 void appendJsonInt(std::string& out, std::int64_t value) {

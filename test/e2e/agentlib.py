@@ -30,6 +30,11 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
+# Waits (start, wait_until) and wall-clock bounds in the tests are multiplied by this: make test-arm64
+# sets 10, because under qemu user-mode emulation the agent runs several times slower (bounds still
+# apply, just looser).
+TIME_SCALE = float(os.environ.get("DYNOSTATSD_TIME_SCALE", "1"))
+
 READY = re.compile(r"\bmsg=ready\b")
 READY_UDP = re.compile(r"\budp=(\S+):(\d+)\b")
 # An l2met entry: type#name=value
@@ -192,7 +197,7 @@ class Agent:
             reader = threading.Thread(target=self._read, args=(stream, sink, started), daemon=True)
             reader.start()
             self._readers.append(reader)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         with self._lock:
             while self.ready_line is None and self.proc.poll() is None and time.monotonic() < deadline:
                 self._lock.wait(0.05)
@@ -298,7 +303,7 @@ class Agent:
 
     def wait_until(self, predicate, timeout=10):
         """Waits until predicate() is truthy (re-checked whenever output arrives); returns it."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         with self._lock:
             while True:
                 value = predicate()

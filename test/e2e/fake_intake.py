@@ -87,17 +87,19 @@ ACCEPTED_BODY = {
 DEFAULT_BAD_KEYS = ("bad",)
 
 
+class SpecsMissing(RuntimeError):
+    """The official schema files are not where scripts/specs.sh looks (its message says how to get them)."""
+
+
 def default_schemas_path():
-    shared = os.environ.get("DYNOSTATSD_SHARED_DIR")
-    candidates = []
-    if shared:
-        candidates.append(os.path.join(shared, "datadog-api", "series-schemas.json"))
-    candidates.append(os.path.join(HERE, "..", "..", "..", "shared", "datadog-api", "series-schemas.json"))
-    candidates.append("/work/shared/datadog-api/series-schemas.json")
-    for path in candidates:
-        if os.path.exists(path):
-            return os.path.abspath(path)
-    return None
+    """series-schemas.json in the folder scripts/specs.sh finds (the one place that locates the spec
+    files: $DYNOSTATSD_SHARED_DIR, ../shared, or what scripts/fetch-specs.sh downloaded). Raises
+    SpecsMissing with its instructions otherwise: validation is never skipped silently."""
+    script = os.path.join(HERE, "..", "..", "scripts", "specs.sh")
+    result = subprocess.run(["bash", script], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SpecsMissing(result.stderr.strip() or "scripts/specs.sh failed")
+    return os.path.join(result.stdout.strip(), "datadog-api", "series-schemas.json")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -281,8 +283,9 @@ class SchemaSet:
     def __init__(self, path):
         self.path = path
         self._validators = {}
-        if path is None or jsonschema is None:
-            return
+        if jsonschema is None:
+            raise SpecsMissing("python3-jsonschema is missing, so payloads cannot be validated: run make deps "
+                               "(or apt-get install python3-jsonschema)")
         with open(path, encoding="utf-8") as handle:
             doc = json.load(handle)
         for version in ("v1", "v2"):
@@ -813,7 +816,7 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", help="write the base URL here once listening")
     parser.add_argument("--record", help="append one JSON line per request to this file")
-    parser.add_argument("--schemas", help="series-schemas.json (default: the shared copy)")
+    parser.add_argument("--schemas", help="series-schemas.json (default: the one scripts/specs.sh locates)")
     parser.add_argument("--api-key", help="the only key accepted (default: any key except --bad-key)")
     parser.add_argument("--bad-key", action="append", default=None, help="a key answered 403 (default: bad)")
     parser.add_argument("--fail-status", type=int, help="answer this status ...")
@@ -829,7 +832,12 @@ def main(argv=None):
 
     if args.schemas and not os.path.exists(args.schemas):
         parser.error("no such schemas file: %s" % args.schemas)
-    intake = FakeIntake(port=args.port, host=args.host, schemas_path=args.schemas, record_path=args.record,
+    try:
+        schemas_path = args.schemas or default_schemas_path()
+    except SpecsMissing as err:
+        sys.stderr.write("fake_intake: %s\n" % err)
+        return 2
+    intake = FakeIntake(port=args.port, host=args.host, schemas_path=schemas_path, record_path=args.record,
                         api_key=args.api_key, bad_keys=args.bad_key or DEFAULT_BAD_KEYS, verbose=args.verbose,
                         tls_cert=args.tls_cert, tls_key=args.tls_key)
     if args.fail_status:
@@ -844,8 +852,6 @@ def main(argv=None):
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(intake.url + "\n")
         os.replace(tmp, args.port_file)
-    if not intake.schemas.available:
-        sys.stderr.write("fake_intake: warning: schemas not loaded, JSON bodies are not validated\n")
     sys.stderr.write("fake_intake: listening on %s\n" % intake.url)
     sys.stderr.flush()
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2015,SC2016 # A && pass || fail is the idiom; single-quoted scripts run in the dyno
-# make test-stack: the buildpack against Heroku-like images instead of this machine.
+# make test-stack: the buildpack against Heroku-like images instead of this machine, in every stand-in:
+#   bullseye (heroku-22's older toolchain), bookworm (heroku-24), trixie (heroku-26's newer one).
+# Usage: test/stack/run.sh [SUITE...]   (default: bullseye bookworm trixie; one root pair per suite)
 #   build root: Debian minbase + only what a Heroku build image has for us (g++, cmake, make, pkg-config,
 #               libuv/libcurl/libssl/zlib/libzstd -dev, ca-certificates, apt) - NO yaml-cpp, NO CLI11
 #   run root:   Debian minbase + the run image's libraries (libuv1, libcurl4, libssl3, zlib1g, libzstd1,
@@ -9,6 +11,20 @@
 # simulator; metrics must reach a fake intake on this machine's loopback. Roots are created once per
 # machine with debootstrap into /var/cache/dynostatsd-stack (DYNOSTATSD_STACK_CACHE).
 here=$(cd "$(dirname "$0")" && pwd)
+if (($# != 1)); then
+  (($#)) || set -- bullseye bookworm trixie
+  failed=()
+  for suite in "$@"; do
+    echo "=== stack ${suite}"
+    started=$SECONDS
+    bash "$0" "$suite" || failed+=("$suite")
+    echo "FIGURE stack ${suite}: $((SECONDS - started)) s (roots, cold and cached build, boot, forward, SIGTERM)"
+  done
+  ((${#failed[@]} == 0)) && echo "stack: every suite passed ($*)" && exit 0
+  echo "stack: FAILED in ${failed[*]}"
+  exit 1
+fi
+export STACK_SUITE=$1
 # shellcheck source=test/buildpack/lib.sh
 source "${here}/../buildpack/lib.sh"
 # shellcheck source=test/stack/roots.sh
@@ -35,6 +51,9 @@ run_root=$(stack::ensure_root run) || {
 }
 t::figure "stack roots ready in $(($(t::now_ms) - t0)) ms (${build_root}, ${run_root})"
 t::check "build root has g++" test -x "${build_root}/usr/bin/g++"
+cxx_version=$(chroot "$build_root" g++ -dumpfullversion)
+t::figure "${STACK_SUITE}: g++ ${cxx_version}, $(chroot "$build_root" cmake --version | head -n1)," \
+  "$(chroot "$build_root" dpkg-query -W -f='libcurl ${Version}, ' libcurl4-openssl-dev)$(chroot "$build_root" dpkg-query -W -f='libuv ${Version}' libuv1-dev)"
 t::check "build root has NO yaml-cpp headers" test ! -e "${build_root}/usr/include/yaml-cpp"
 t::check "build root has NO CLI11 headers" test ! -e "${build_root}/usr/include/CLI"
 t::eq "$(find "${build_root}/usr/lib" -name 'libyaml-cpp*' | wc -l)" 0 "build root has NO libyaml-cpp"
@@ -53,7 +72,10 @@ status=$?
 t::eq "$status" 0 "slug builds in the stack-faithful build root"
 ((status == 0)) || echo "$out" | tail -n 40
 t::figure "cold build in the build root: $(($(t::now_ms) - t0)) ms"
-t::contains "$out" "libyaml-cpp-dev 0.7.0+dfsg-8+b1 sha256 verified" "yaml-cpp fetched by the buildpack itself"
+t::contains "$out" "Compiling the agent (g++ ${cxx_version}" "compiled with the root's own g++"
+yaml_pin=$(awk -v d="debian-${STACK_SUITE}" -v a="$(dpkg --print-architecture)" \
+  '$1 == d && $2 == a && $3 == "libyaml-cpp-dev" { print $4 }' "${REPO}/vendor/manifest")
+t::contains "$out" "libyaml-cpp-dev ${yaml_pin} sha256 verified" "yaml-cpp fetched by the buildpack itself (pinned)"
 t0=$(t::now_ms)
 out=$("$HEROKU" build "${FIXTURES}/app" --buildpack "$BUILDPACK" --root "$build_root" --cache "$cache" \
   --slug "$slug" --env DYNOSTATSD_BUILD_JOBS=2 2>&1)
@@ -73,6 +95,7 @@ id=$("$HEROKU" dyno "$slug" --root "$run_root" --dyno web.1 --app-name stack-app
 t::wait_until 10 bash -c "'$HEROKU' logs '$id' | grep -q 'msg=ready'" && t::pass "agent ready in the run root" || t::fail "no ready line: $("$HEROKU" logs "$id")"
 t::eq "$("$HEROKU" exec "$id" -- 'ldd /app/.dynostatsd/bin/dynostatsd | grep -c "not found"')" 0 "every library resolves in the run root"
 t::eq "$("$HEROKU" exec "$id" -- 'command -v g++ cc gcc | wc -l')" 0 "no compiler in the dyno"
+t::figure "${STACK_SUITE} run root: $(chroot "$run_root" dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' 'libcurl4*' | awk '$1 == "ii" { print $2, $3 }')"
 t::send "$id" "$port" "stack.ok:2|c" "stack.ok:3|c"
 t::wait_until 10 bash -c "source '${REPO}/test/buildpack/lib.sh'; INTAKE_RECORD='${INTAKE_RECORD}'; [[ \$(t::intake_points stack.ok dyno:web.1 | t::sum) == 5 ]]"
 t::eq "$(t::intake_points stack.ok dyno:web.1 | t::sum)" 5 "datagrams from the run-root dyno reach the intake tagged dyno:web.1"

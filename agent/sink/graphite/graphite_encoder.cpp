@@ -21,7 +21,9 @@ void appendNumber(std::string& out, double value) {
   if (value == std::trunc(value) && std::fabs(value) < 1e15) {
     end = std::to_chars(text, text + sizeof text, static_cast<std::int64_t>(value)).ptr;
   } else {
-    end = std::to_chars(text, text + sizeof text, value, std::chars_format::general, 15).ptr;
+    // printf's %.15g is what to_chars(general, 15) writes; g++ 10 (heroku-22's stand-in) has no
+    // floating-point to_chars.
+    end = text + std::snprintf(text, sizeof text, "%.15g", value);
   }
   out.append(text, static_cast<std::size_t>(end - text));
 }

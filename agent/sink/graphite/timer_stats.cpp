@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "aggregate/ddsketch.h"
+#include "model/shortest_double.h"
 
 namespace dynostatsd::graphite {
 namespace {
@@ -53,8 +54,7 @@ double valueAt(const std::vector<Run>& runs, double index) {
 
 std::string percentileLabel(double percent) {
   char text[32];
-  auto result = std::to_chars(text, text + sizeof text, percent);
-  std::string label(text, result.ptr);
+  std::string label(text, shortestDouble(text, text + sizeof text, percent));
   if (auto dot = label.find('.'); dot != std::string::npos) label[dot] = '_';
   if (label.starts_with('-')) label.replace(0, 1, "top");
   return label;

@@ -55,7 +55,7 @@ TEST_CASE("the dyno's heroku.dyno.* series get lines of their own, between the a
   FlushBatch batch;
   batch.series.push_back(series("dynostatsd.contexts.live", SeriesType::Gauge, 1));
   batch.series.push_back(series("heroku.dyno.memory.total", SeriesType::Gauge, 226492416));
-  batch.series.push_back(series("page.views", SeriesType::Rate, 0.2));
+  batch.series.push_back(series("page.views", SeriesType::Rate, 2));
   batch.series.push_back(series("heroku.dyno.oom_kills", SeriesType::Count, 0));
   batch.series.push_back(series("heroku.dyno.process.rss", SeriesType::Gauge, 4096, {"process:ruby"}));
   CHECK(report.format(batch) ==

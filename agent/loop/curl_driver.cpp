@@ -1,5 +1,6 @@
 #include "loop/curl_driver.h"
 
+#include "loop/dl_symbol.h"
 #include "loop/uv_check.h"
 
 #include <dlfcn.h>
@@ -13,19 +14,6 @@ namespace dynostatsd {
 namespace {
 
 std::atomic<bool> curlLoadedFlag{false};
-
-// dlsym() into a typed member; false (and `error` set) when the symbol is missing.
-template <typename Function>
-bool resolve(void* library, const char* name, Function& out, std::string& error) {
-  void* symbol = ::dlsym(library, name);
-  if (symbol == nullptr) {
-    const char* text = ::dlerror();
-    error = text != nullptr ? text : std::string(name) + ": not found";
-    return false;
-  }
-  out = reinterpret_cast<Function>(symbol);
-  return true;
-}
 
 struct CurlLoad {
   CurlApi api{};
@@ -47,23 +35,23 @@ CurlLoad openCurl() {
   }
   CurlApi& a = load.api;
   std::string& e = load.error;
-  load.ok = resolve(library, "curl_global_init", a.globalInit, e) &&
-            resolve(library, "curl_version_info", a.versionInfo, e) &&
-            resolve(library, "curl_easy_init", a.easyInit, e) &&
-            resolve(library, "curl_easy_cleanup", a.easyCleanup, e) &&
-            resolve(library, "curl_easy_setopt", a.easySetopt, e) &&
-            resolve(library, "curl_easy_getinfo", a.easyGetinfo, e) &&
-            resolve(library, "curl_easy_strerror", a.easyStrerror, e) &&
-            resolve(library, "curl_slist_append", a.slistAppend, e) &&
-            resolve(library, "curl_slist_free_all", a.slistFreeAll, e) &&
-            resolve(library, "curl_multi_init", a.multiInit, e) &&
-            resolve(library, "curl_multi_setopt", a.multiSetopt, e) &&
-            resolve(library, "curl_multi_add_handle", a.multiAddHandle, e) &&
-            resolve(library, "curl_multi_remove_handle", a.multiRemoveHandle, e) &&
-            resolve(library, "curl_multi_cleanup", a.multiCleanup, e) &&
-            resolve(library, "curl_multi_assign", a.multiAssign, e) &&
-            resolve(library, "curl_multi_socket_action", a.multiSocketAction, e) &&
-            resolve(library, "curl_multi_info_read", a.multiInfoRead, e);
+  load.ok = resolveSymbol(library, "curl_global_init", a.globalInit, e) &&
+            resolveSymbol(library, "curl_version_info", a.versionInfo, e) &&
+            resolveSymbol(library, "curl_easy_init", a.easyInit, e) &&
+            resolveSymbol(library, "curl_easy_cleanup", a.easyCleanup, e) &&
+            resolveSymbol(library, "curl_easy_setopt", a.easySetopt, e) &&
+            resolveSymbol(library, "curl_easy_getinfo", a.easyGetinfo, e) &&
+            resolveSymbol(library, "curl_easy_strerror", a.easyStrerror, e) &&
+            resolveSymbol(library, "curl_slist_append", a.slistAppend, e) &&
+            resolveSymbol(library, "curl_slist_free_all", a.slistFreeAll, e) &&
+            resolveSymbol(library, "curl_multi_init", a.multiInit, e) &&
+            resolveSymbol(library, "curl_multi_setopt", a.multiSetopt, e) &&
+            resolveSymbol(library, "curl_multi_add_handle", a.multiAddHandle, e) &&
+            resolveSymbol(library, "curl_multi_remove_handle", a.multiRemoveHandle, e) &&
+            resolveSymbol(library, "curl_multi_cleanup", a.multiCleanup, e) &&
+            resolveSymbol(library, "curl_multi_assign", a.multiAssign, e) &&
+            resolveSymbol(library, "curl_multi_socket_action", a.multiSocketAction, e) &&
+            resolveSymbol(library, "curl_multi_info_read", a.multiInfoRead, e);
   if (load.ok && a.globalInit(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     load.ok = false;
     load.error = "curl_global_init failed";

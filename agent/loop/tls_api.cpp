@@ -4,20 +4,10 @@
 
 #include <mutex>
 
+#include "loop/dl_symbol.h"
+
 namespace dynostatsd {
 namespace {
-
-template <typename Function>
-bool resolve(void* library, const char* name, Function& out, std::string& error) {
-  void* symbol = ::dlsym(library, name);
-  if (symbol == nullptr) {
-    const char* text = ::dlerror();
-    error = text != nullptr ? text : std::string(name) + ": not found";
-    return false;
-  }
-  out = reinterpret_cast<Function>(symbol);
-  return true;
-}
 
 struct TlsLoad {
   TlsApi api{};
@@ -43,26 +33,31 @@ void openTls() {
   TlsApi& a = load.api;
   std::string& e = load.error;
   // dlsym on the libssl handle also searches its dependency libcrypto (BIO_*, X509_*, ERR_*).
-  load.ok = resolve(library, "TLS_client_method", a.clientMethod, e) &&
-            resolve(library, "SSL_CTX_new", a.ctxNew, e) && resolve(library, "SSL_CTX_free", a.ctxFree, e) &&
-            resolve(library, "SSL_CTX_set_default_verify_paths", a.ctxSetDefaultVerifyPaths, e) &&
-            resolve(library, "SSL_CTX_set_verify", a.ctxSetVerify, e) &&
-            resolve(library, "SSL_CTX_ctrl", a.ctxCtrl, e) && resolve(library, "SSL_new", a.sslNew, e) &&
-            resolve(library, "SSL_free", a.sslFree, e) && resolve(library, "SSL_set_bio", a.setBio, e) &&
-            resolve(library, "SSL_set_connect_state", a.setConnectState, e) &&
-            resolve(library, "SSL_do_handshake", a.doHandshake, e) &&
-            resolve(library, "SSL_read", a.read, e) && resolve(library, "SSL_write", a.write, e) &&
-            resolve(library, "SSL_get_error", a.getError, e) &&
-            resolve(library, "SSL_shutdown", a.shutdown, e) && resolve(library, "SSL_ctrl", a.ctrl, e) &&
-            resolve(library, "SSL_set1_host", a.set1Host, e) &&
-            resolve(library, "SSL_get_verify_result", a.getVerifyResult, e) &&
-            resolve(library, "BIO_new", a.bioNew, e) && resolve(library, "BIO_s_mem", a.bioSMem, e) &&
-            resolve(library, "BIO_read", a.bioRead, e) && resolve(library, "BIO_write", a.bioWrite, e) &&
-            resolve(library, "BIO_ctrl", a.bioCtrl, e) &&
-            resolve(library, "X509_verify_cert_error_string", a.verifyErrorString, e) &&
-            resolve(library, "ERR_get_error", a.errGetError, e) &&
-            resolve(library, "ERR_error_string_n", a.errErrorStringN, e) &&
-            resolve(library, "ERR_clear_error", a.errClearError, e);
+  load.ok =
+      resolveSymbol(library, "TLS_client_method", a.clientMethod, e) &&
+      resolveSymbol(library, "SSL_CTX_new", a.ctxNew, e) &&
+      resolveSymbol(library, "SSL_CTX_free", a.ctxFree, e) &&
+      resolveSymbol(library, "SSL_CTX_set_default_verify_paths", a.ctxSetDefaultVerifyPaths, e) &&
+      resolveSymbol(library, "SSL_CTX_set_verify", a.ctxSetVerify, e) &&
+      resolveSymbol(library, "SSL_CTX_ctrl", a.ctxCtrl, e) &&
+      resolveSymbol(library, "SSL_new", a.sslNew, e) && resolveSymbol(library, "SSL_free", a.sslFree, e) &&
+      resolveSymbol(library, "SSL_set_bio", a.setBio, e) &&
+      resolveSymbol(library, "SSL_set_connect_state", a.setConnectState, e) &&
+      resolveSymbol(library, "SSL_do_handshake", a.doHandshake, e) &&
+      resolveSymbol(library, "SSL_read", a.read, e) && resolveSymbol(library, "SSL_write", a.write, e) &&
+      resolveSymbol(library, "SSL_get_error", a.getError, e) &&
+      resolveSymbol(library, "SSL_shutdown", a.shutdown, e) &&
+      resolveSymbol(library, "SSL_ctrl", a.ctrl, e) &&
+      resolveSymbol(library, "SSL_set1_host", a.set1Host, e) &&
+      resolveSymbol(library, "SSL_get_verify_result", a.getVerifyResult, e) &&
+      resolveSymbol(library, "BIO_new", a.bioNew, e) && resolveSymbol(library, "BIO_s_mem", a.bioSMem, e) &&
+      resolveSymbol(library, "BIO_read", a.bioRead, e) &&
+      resolveSymbol(library, "BIO_write", a.bioWrite, e) &&
+      resolveSymbol(library, "BIO_ctrl", a.bioCtrl, e) &&
+      resolveSymbol(library, "X509_verify_cert_error_string", a.verifyErrorString, e) &&
+      resolveSymbol(library, "ERR_get_error", a.errGetError, e) &&
+      resolveSymbol(library, "ERR_error_string_n", a.errErrorStringN, e) &&
+      resolveSymbol(library, "ERR_clear_error", a.errClearError, e);
   if (!load.ok) return;
   SSL_CTX* context = a.ctxNew(a.clientMethod());
   if (context == nullptr) {

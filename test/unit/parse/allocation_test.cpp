@@ -1,50 +1,11 @@
 // The hot path allocates nothing once a MetricSample has grown to the message shapes it sees.
-// Counts every operator new in this test binary (the replacement is global, so it only counts).
+// Counts every operator new in this test binary (counting_new.h).
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
 #include <string>
-
+#include "counting_new.h"
 #include "parse/parser.h"
-
-namespace {
-thread_local std::size_t gAllocations = 0;
-}  // namespace
-
-// The whole non-aligned family is replaced so that every new/delete pair stays matched (ASan).
-void* operator new(std::size_t size) {
-  ++gAllocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  return operator new(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  ++gAllocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return operator new(size, tag);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 
 using namespace dynostatsd;
 

@@ -244,7 +244,7 @@ void Delivery::onRetry(std::size_t routeIndex, Transaction transaction, const Ou
     Outcome disabled = outcome;
     disabled.kind = OutcomeKind::Dropped;
     disabled.reason = Reason::RetryDisabled;
-    drop(transaction, disabled, &response);
+    drop(transaction, disabled, nullptr);
     return;
   }
   RouteState& state = state_[routeIndex];
@@ -264,8 +264,7 @@ void Delivery::onRetry(std::size_t routeIndex, Transaction transaction, const Ou
                          " queued_payloads=" + std::to_string(queue_.size() + 1);
     if (outcome.retryAfterSeconds >= 0) fields += " retry_after=" + formatSeconds(outcome.retryAfterSeconds);
     if (!response.errorText.empty()) fields += " error=" + log::quote(response.errorText);
-    std::uint64_t suppressed = retryLog_.takeSuppressed();
-    if (suppressed != 0) fields += " suppressed=" + std::to_string(suppressed);
+    fields += " suppressed=" + std::to_string(retryLog_.takeSuppressed());
     log::write(log::Level::Warn, kStage, fields + logTail());
   }
   enqueueTransaction(std::move(transaction));
@@ -285,8 +284,7 @@ void Delivery::drop(const Transaction& transaction, const Outcome& outcome, cons
                          " items=" + std::to_string(transaction.payload.items) +
                          " response=" + log::quote(response->body) +
                          " msg=\"the intake refused the payload; dropped\"";
-    std::uint64_t suppressed = refusedLog_.takeSuppressed();
-    if (suppressed != 0) fields += " suppressed=" + std::to_string(suppressed);
+    fields += " suppressed=" + std::to_string(refusedLog_.takeSuppressed());
     log::write(log::Level::Error, kStage, fields + logTail());
     return;
   }
@@ -297,8 +295,7 @@ void Delivery::drop(const Transaction& transaction, const Outcome& outcome, cons
   if (outcome.reason == Reason::QueueFull)
     fields += " queue_bytes=" + std::to_string(queue_.bytes() + queue_.reservedBytes()) +
               " queue_max_bytes=" + std::to_string(queue_.maxBytes());
-  std::uint64_t suppressed = dropLog_.takeSuppressed();
-  if (suppressed != 0) fields += " suppressed=" + std::to_string(suppressed);
+  if (outcome.reason != Reason::Shutdown) fields += " suppressed=" + std::to_string(dropLog_.takeSuppressed());
   log::write(log::Level::Warn, kStage, fields + logTail());
 }
 

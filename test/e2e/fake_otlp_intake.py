@@ -98,7 +98,7 @@ class FakeOtlpIntake(FakeIntake):
     def _handle(self, handler, method, path, body, proxied=False):
         record = {"time": time.time(), "method": method, "path": path, "body_bytes": len(body),
                   "headers": {k.lower(): v for k, v in handler.headers.items()}}
-        fault_status, delay = self._take_fault(path)
+        fault_status, delay, _echo = self._take_fault(path)  # echo: a Datadog-body fault only
         if delay:
             time.sleep(delay)
         status, response, extra = self._evaluate_otlp(method, path, body, record)

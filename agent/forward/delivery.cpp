@@ -295,7 +295,8 @@ void Delivery::drop(const Transaction& transaction, const Outcome& outcome, cons
   if (outcome.reason == Reason::QueueFull)
     fields += " queue_bytes=" + std::to_string(queue_.bytes() + queue_.reservedBytes()) +
               " queue_max_bytes=" + std::to_string(queue_.maxBytes());
-  if (outcome.reason != Reason::Shutdown) fields += " suppressed=" + std::to_string(dropLog_.takeSuppressed());
+  if (outcome.reason != Reason::Shutdown)
+    fields += " suppressed=" + std::to_string(dropLog_.takeSuppressed());
   log::write(log::Level::Warn, kStage, fields + logTail());
 }
 

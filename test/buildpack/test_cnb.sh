@@ -120,7 +120,8 @@ t::eq "$(t::intake_points page.views "dyno:${FIR_WEB}" | t::sum)" 3 "metrics rea
 t::contains ",$(t::intake_tags queue.depth)," ",dynotype:web," "tagged dynotype:web"
 
 echo "# exec.d again: a second process in the same container"
-out=$("$HEROKU" exec "$id" -- "'${CNB}' launcher --process worker -- bash -c 'echo second process up'" 2>&1)
+# The container's own copy of the launcher (its private /tmp hides a clone that lives under /tmp).
+out=$("$HEROKU" exec "$id" -- "/tmp/.cnb-launcher launcher --process worker -- bash -c 'echo second process up'" 2>&1)
 t::contains "$out" "second process up" "the launcher runs exec.d again and starts the second process"
 "$HEROKU" exec "$id" -- "/layers/${BP_LAYERS}/agent/exec.d/dynostatsd 3>/dev/null; /layers/${BP_LAYERS}/agent/exec.d/dynostatsd 3>/dev/null"
 sleep 0.5

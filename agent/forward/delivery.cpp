@@ -33,6 +33,18 @@ std::string displayUrl(std::string_view url) {
   return std::string(url.substr(0, hostStart)) + "***@" + std::string(url.substr(at + 1));
 }
 
+DeliveryOptions sharedDeliveryOptions(const ForwardConfig& config, std::string sink) {
+  DeliveryOptions options;
+  options.sink = std::move(sink);
+  options.queueBytes = config.retryQueueBytes > 0 ? config.retryQueueBytes : ForwardConfig{}.retryQueueBytes;
+  options.retry = config.retryQueueBytes > 0;
+  options.requestTimeoutSeconds = config.requestTimeoutSeconds;
+  options.backoffBaseSeconds = config.backoffBaseSeconds;
+  options.backoffMaxSeconds = config.backoffMaxSeconds;
+  options.shutdownDeadlineSeconds = config.shutdownDeadlineSeconds;
+  return options;
+}
+
 Delivery::Delivery(uv_loop_t* loop, const Clock& clock, DeliveryOptions options, std::vector<Route> routes)
     : Delivery(loop, clock, std::move(options), std::move(routes), std::make_unique<CurlHttpClient>(loop),
                defaultUniform01()) {}

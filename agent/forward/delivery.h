@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/config.h"
 #include "forward/backoff.h"
 #include "forward/http_client.h"
 #include "forward/outcome.h"
@@ -62,6 +63,11 @@ struct DeliveryOptions {
   int minInFlight = kMinInFlight;  // per route
   int maxInFlight = kMaxInFlight;  // per route
 };
+
+// The delivery settings every HTTP sink shares (DD_FORWARDER_*, DYNOSTATSD_SHUTDOWN_DEADLINE),
+// for the sink named `sink`. A retry queue bound of 0 disables retrying, not sending (as in the
+// Datadog Agent): payloads still queue under the default bound and a retryable failure drops them.
+DeliveryOptions sharedDeliveryOptions(const ForwardConfig& config, std::string sink);
 
 class Delivery {
  public:

@@ -50,19 +50,6 @@ bool hasIntakeErrors(std::string_view body) {
   return i < body.size() && body[i] == '"';
 }
 
-forward::DeliveryOptions deliveryOptions(const ForwardConfig& config) {
-  forward::DeliveryOptions options;
-  options.sink = "datadog";
-  // 0 disables retrying, not sending (as in the Datadog Agent): new payloads still queue.
-  options.queueBytes = config.retryQueueBytes > 0 ? config.retryQueueBytes : ForwardConfig{}.retryQueueBytes;
-  options.retry = config.retryQueueBytes > 0;
-  options.requestTimeoutSeconds = config.requestTimeoutSeconds;
-  options.backoffBaseSeconds = config.backoffBaseSeconds;
-  options.backoffMaxSeconds = config.backoffMaxSeconds;
-  options.shutdownDeadlineSeconds = config.shutdownDeadlineSeconds;
-  return options;
-}
-
 }  // namespace
 
 bool isKnownSite(std::string_view site) {
@@ -100,8 +87,8 @@ DatadogSink::DatadogSink(uv_loop_t* loop, const ForwardConfig& config, const Clo
       baseUrl_(baseUrlFor(config)),
       userAgent_(std::string("dynostatsd/") + DYNOSTATSD_VERSION),
       serializer_(config.seriesApi, config.compression),
-      delivery_(loop, clock, deliveryOptions(config), makeRoutes(), std::move(client),
-                uniform01 ? std::move(uniform01) : forward::defaultUniform01()) {}
+      delivery_(loop, clock, forward::sharedDeliveryOptions(config, "datadog"), makeRoutes(),
+                std::move(client), uniform01 ? std::move(uniform01) : forward::defaultUniform01()) {}
 
 std::vector<forward::Route> DatadogSink::makeRoutes() {
   std::vector<forward::Route> routes;
@@ -240,7 +227,7 @@ std::optional<std::string> describeConfig(const Config& config) {
 std::unique_ptr<Sink> makeSink(const SinkContext& context) {
   if (context.config.forward.apiKey.empty()) return nullptr;
   auto sink = std::make_unique<DatadogSink>(context.loop, context.config.forward, context.clock);
-  if (context.budget != nullptr) sink->useMemoryBudget(*context.budget);
+  if (context.budget != nullptr) sink->delivery().useMemoryBudget(*context.budget);
   return sink;
 }
 

@@ -58,8 +58,6 @@ class DatadogSink final : public Sink {
   void endFlush(std::int64_t flushTimestamp) override;
   void drain(std::function<void()> done) override;
   void close() override;
-  // Charges queued payloads to the agent's MemoryBudget.
-  void useMemoryBudget(MemoryBudget& budget) { delivery_.useMemoryBudget(budget); }
   void collectSelfMetrics(std::vector<SelfMetric>& out) const override;
 
   const std::string& baseUrl() const { return baseUrl_; }

@@ -18,13 +18,8 @@ using forward::OutcomeKind;
 constexpr std::string_view kStage = "forward";
 
 forward::DeliveryOptions deliveryOptions(const Config& config) {
-  forward::DeliveryOptions options;
-  options.sink = "otlp";
-  options.queueBytes = config.forward.retryQueueBytes;
-  options.requestTimeoutSeconds = std::max(1, (config.otlp.timeoutMillis + 999) / 1000);
-  options.backoffBaseSeconds = config.forward.backoffBaseSeconds;
-  options.backoffMaxSeconds = config.forward.backoffMaxSeconds;
-  options.shutdownDeadlineSeconds = config.forward.shutdownDeadlineSeconds;
+  forward::DeliveryOptions options = forward::sharedDeliveryOptions(config.forward, "otlp");
+  options.requestTimeoutSeconds = std::max(1, (config.otlp.timeoutMillis + 999) / 1000);  // OTEL_*_TIMEOUT
   return options;
 }
 
@@ -240,7 +235,9 @@ std::optional<std::string> describeConfig(const Config& config) {
 
 std::unique_ptr<Sink> makeSink(const SinkContext& context) {
   if (!config::otlpEnabled(context.config.otlp)) return nullptr;
-  return std::make_unique<OtlpSink>(context.loop, context.config, context.clock);
+  auto sink = std::make_unique<OtlpSink>(context.loop, context.config, context.clock);
+  if (context.budget != nullptr) sink->delivery().useMemoryBudget(*context.budget);
+  return sink;
 }
 
 }  // namespace dynostatsd::otlp

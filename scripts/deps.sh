@@ -12,7 +12,7 @@ packages=(
   python3-statsd python3-aiodogstatsd ruby-statsd ruby
   graphite-carbon python3-whisper openssl
   debootstrap util-linux iproute2 procps
-  python3-yaml
+  python3-yaml protobuf-compiler python3-protobuf
   g++-aarch64-linux-gnu qemu-user-static
 )
 # The example app and the npm clients; without recommends (X11, mesa, a terminal emulator: ~200

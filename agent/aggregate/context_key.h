@@ -38,13 +38,11 @@ inline std::uint64_t load32(const char* p) {
   return v;
 }
 
-// A fast non-cryptographic hash of bytes (16 bytes per step, overlapping loads for the tail).
-inline std::uint64_t hashBytes(std::string_view text, std::uint64_t seed) {
+// Mixes the bytes of `text` into the state `h` (16 bytes per step, overlapping loads for the
+// tail). The caller folds the length in, before (hashBytes, hashPair) or after.
+inline std::uint64_t absorb(std::uint64_t h, std::string_view text) {
   const char* p = text.data();
   std::size_t n = text.size();
-  // The seed is folded with the length before any data is mixed in: a seed that only XORed into
-  // the state would let a one-bit seed difference cancel a one-bit data difference.
-  std::uint64_t h = fold(seed ^ kMul0, n ^ kMul1);
   while (n > 16) {
     h = fold(load64(p) ^ kMul2 ^ h, load64(p + 8) ^ kMul3);
     p += 16;
@@ -62,8 +60,23 @@ inline std::uint64_t hashBytes(std::string_view text, std::uint64_t seed) {
         (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
         static_cast<std::uint64_t>(static_cast<unsigned char>(p[n - 1]));
   }
-  h = fold(a ^ kMul1 ^ h, b ^ kMul0);
-  return fold(h ^ kMul3, kMul2 ^ n);
+  return fold(a ^ kMul1 ^ h, b ^ kMul0);
+}
+
+// A fast non-cryptographic hash of bytes.
+inline std::uint64_t hashBytes(std::string_view text, std::uint64_t seed) {
+  // The seed is folded with the length before any data is mixed in: a seed that only XORed into
+  // the state would let a one-bit seed difference cancel a one-bit data difference.
+  const std::uint64_t h = absorb(fold(seed ^ kMul0, text.size() ^ kMul1), text);
+  return fold(h ^ kMul3, kMul2 ^ text.size());
+}
+
+// The hash of the pair (first, second) in one stream: both lengths go in first, so moving bytes
+// from one part to the other changes the input ("ab","c" vs "a","bc").
+inline std::uint64_t hashPair(std::string_view first, std::string_view second, std::uint64_t seed) {
+  std::uint64_t h = fold(seed ^ kMul0, fold(first.size() ^ kMul1, second.size() ^ kMul2));
+  h = absorb(absorb(h, first), second);
+  return fold(h ^ kMul3, kMul2 ^ first.size());
 }
 
 inline std::uint64_t combine(std::uint64_t h, std::uint64_t value) {
@@ -91,9 +104,7 @@ class ContextKeyer {
   // The key of a context as spelled on the wire: (name, tag section verbatim, family). Two
   // spellings of one context (tags reordered) get two raw keys that lead to the same context.
   std::uint64_t rawKey(std::string_view name, std::string_view rawTags, std::uint8_t family) const {
-    std::uint64_t h = hashing::hashBytes(name, seed_ ^ hashing::kMul1);
-    h = hashing::combine(h, hashing::hashBytes(rawTags, seed_ ^ hashing::kMul0));
-    h = hashing::combine(h, hashing::fold(family + hashing::kMul3, hashing::kMul2));
+    const std::uint64_t h = hashing::hashPair(name, rawTags, seed_ ^ hashing::kMul1 ^ family);
     return h == 0 ? 1 : h;
   }
 

@@ -74,13 +74,31 @@ void IntervalAggregator::add(const MetricSample& sample) {
   add(sample, clock_.nowSeconds());
 }
 
-void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds) {
-  double rate = sample.rate;
+double IntervalAggregator::effectiveRate(const MetricSample& sample) {
+  const double rate = sample.rate;
+  if (rate == 1) return 1;
   // NaN fails both comparisons; a subnormal rate would make 1/rate infinite.
   if (!(rate > 0 && rate <= 1) || !std::isfinite(1 / rate)) {
     ++stats_.invalidSampleRate;
-    rate = 1;
+    return 1;
   }
+  return rate;
+}
+
+bool IntervalAggregator::addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds) {
+  if (!sample.rawTagsKnown || sample.timestamp > 0) return false;
+  const Family family = familyOf(sample.type);
+  const std::uint32_t cached =
+      rawIndex_.find(keyer_.rawKey(sample.name, sample.rawTags, static_cast<std::uint8_t>(family)));
+  if (cached == KeyIndex::kMissing) return false;
+  const double rate = effectiveRate(sample);
+  if (family == Family::Set || hasFiniteValue(sample))
+    accumulate(contexts_[cached], sample, family, rate, nowSeconds);
+  return true;
+}
+
+void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds) {
+  const double rate = effectiveRate(sample);
   if (sample.timestamp > 0) {
     addTimestamped(sample, nowSeconds);
     return;
@@ -102,12 +120,21 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
     if (context == nullptr) return;
     if (sample.rawTagsKnown && context->family == family) rememberSpelling(rawKey, *context);
   }
-  if (context->family != family) {  // a 64-bit key collision across type families: never mix them
+  accumulate(*context, sample, family, rate, nowSeconds);
+}
+
+void IntervalAggregator::accumulate(Context& context, const MetricSample& sample, Family family, double rate,
+                                    std::int64_t nowSeconds) {
+  if (context.family != family) {  // a 64-bit key collision across type families: never mix them
     ++stats_.keyCollisions;
     return;
   }
-  const std::int64_t start = bucketStart(nowSeconds, interval_);
-  Bucket& bucket = bucketFor(*context, start);
+  if (nowSeconds != lastNow_) {  // one clock reading per datagram: divide once per reading
+    lastNow_ = nowSeconds;
+    lastBucketStart_ = bucketStart(nowSeconds, interval_);
+  }
+  const std::int64_t start = lastBucketStart_;
+  Bucket& bucket = context.head.start == start ? context.head : bucketFor(context, start);
 
   switch (family) {
     case Family::Counter: {
@@ -185,8 +212,8 @@ void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds
     }
   }
   ++stats_.samplesAccepted;
-  context->lastSeen = nowSeconds;
-  context->lastSampleBucket = std::max(context->lastSampleBucket, start);
+  context.lastSeen = nowSeconds;
+  context.lastSampleBucket = std::max(context.lastSampleBucket, start);
 }
 
 IntervalAggregator::Context* IntervalAggregator::findOrCreate(std::uint64_t key, const MetricSample& sample,

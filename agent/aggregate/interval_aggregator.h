@@ -71,6 +71,10 @@ class IntervalAggregator {
   void add(const MetricSample& sample);  // already enriched; bucket = clock time unless sample.timestamp
   // Same, with the caller's reading of the clock (one clock read per datagram instead of per line).
   void add(const MetricSample& sample, std::int64_t nowSeconds);
+  // The ingest fast path (MetricConsumer::addKnownSpelling): adds a sample that is parsed but not
+  // split or enriched when its (name, raw tag section, type family) was seen before, and returns
+  // true; false (nothing done) for a new spelling or a |T sample, which need add().
+  bool addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds);
 
   // Moves every CLOSED bucket (start + interval <= start of the current bucket) into out.series /
   // out.sketches (appending), zero-fills counters, expires contexts, emits queued |T points.
@@ -114,6 +118,11 @@ class IntervalAggregator {
   Context* findOrCreate(std::uint64_t key, const MetricSample& sample, Family family);
   void rememberSpelling(std::uint64_t rawKey, const Context& context);
   Bucket& bucketFor(Context& context, std::int64_t start);
+  // sample.rate, or 1 (counted in invalidSampleRate) when it is outside (0, 1].
+  double effectiveRate(const MetricSample& sample);
+  // Adds the sample's values to the context's current bucket (the tail of both add paths).
+  void accumulate(Context& context, const MetricSample& sample, Family family, double rate,
+                  std::int64_t nowSeconds);
   void addTimestamped(const MetricSample& sample, std::int64_t nowSeconds);
   // Counts the sample's non-finite values (nonFiniteValues); false when none is finite.
   bool hasFiniteValue(const MetricSample& sample);
@@ -147,6 +156,8 @@ class IntervalAggregator {
   std::size_t structureCharged_ = 0;  // the part charged for contexts_, index_, timestamped_ ...
   std::vector<std::string> staticTags_;
   std::int64_t interval_;
+  std::int64_t lastNow_ = INT64_MIN;  // the last clock reading accumulate() saw, and its bucket
+  std::int64_t lastBucketStart_ = 0;
   std::vector<RankRule> rankRules_;  // median + percentiles wanted, in output order
   struct HistogramOutput {
     std::string suffix;  // ".max", ".95percentile", ...

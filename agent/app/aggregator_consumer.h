@@ -15,6 +15,9 @@ class AggregatorConsumer final : public MetricConsumer {
   void add(const MetricSample& sample, std::int64_t nowSeconds) override {
     aggregator_.add(sample, nowSeconds);
   }
+  bool addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds) override {
+    return aggregator_.addKnownSpelling(sample, nowSeconds);
+  }
 
  private:
   IntervalAggregator& aggregator_;

@@ -54,9 +54,11 @@ void Ingestor::handleMessage(std::string_view message, std::int64_t nowSeconds) 
   ++stats_.messages[static_cast<std::size_t>(kind)];
   switch (kind) {
     case MessageKind::Metric: {
-      ParseError error = parseMetric(message, sample_);
+      ParseError error = parseMetric(message, sample_, TagSplit::Deferred);
       if (error != ParseError::None) return rejected(kind, error, message);
       if (tee_ != nullptr) tee_->onAccepted(message, kind);
+      if (consumer_.addKnownSpelling(sample_, nowSeconds)) return;
+      splitTags(sample_);
       enricher_.enrich(sample_);
       consumer_.add(sample_, nowSeconds);
       return;

@@ -30,8 +30,17 @@ namespace dynostatsd {
 class MetricConsumer {
  public:
   virtual ~MetricConsumer() = default;
-  // `nowSeconds`: the wall clock read once per datagram.
+  // `nowSeconds`: the wall clock read once per datagram. `sample` is enriched, its tags split.
   virtual void add(const MetricSample& sample, std::int64_t nowSeconds) = 0;
+  // The fast path, tried first for every parsed metric: `sample` is parsed but neither split
+  // (parseMetric's TagSplit::Deferred: `tags` empty, `rawTags` set) nor enriched. Adds it and
+  // returns true when the consumer already knows its context in this exact wire spelling;
+  // otherwise does nothing and returns false, and the caller splits, enriches and calls add().
+  virtual bool addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds) {
+    (void)sample;
+    (void)nowSeconds;
+    return false;
+  }
 };
 
 // Sees every accepted message verbatim, before it is enriched (the StatsD relay: agent/relay/).

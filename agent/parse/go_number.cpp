@@ -124,39 +124,6 @@ bool scanFloat(std::string_view s, FloatShape& shape) {
   return !shape.underscores || underscoresOk(s);
 }
 
-// Exact for "[-]digits[.digits]" with at most 15 digits: an exact integer divided by an exact
-// power of ten is one correctly rounded IEEE operation, the same answer Go gives.
-bool parseSimpleDecimal(std::string_view s, double& out) {
-  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-  std::size_t i = 0;
-  bool negative = false;
-  if (s[0] == '-') {
-    negative = true;
-    i = 1;
-  }
-  std::uint64_t mantissa = 0;
-  int digits = 0;
-  int fraction = -1;  // digits after the '.', -1 when there is no '.'
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (isDigit(c)) {
-      if (++digits > 15) return false;
-      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-      if (fraction >= 0) ++fraction;
-    } else if (c == '.' && fraction < 0) {
-      fraction = 0;
-    } else {
-      return false;
-    }
-  }
-  if (digits == 0) return false;
-  double value = static_cast<double>(mantissa);
-  if (fraction > 0) value /= kPow10[fraction];
-  out = negative ? -value : value;
-  return true;
-}
-
 // Correctly rounded conversion of text already validated by scanFloat, '_' removed; strtod
 // (C locale, the agent never calls setlocale) handles hex and tells overflow from underflow.
 NumberStatus convertSlow(std::string_view s, double& out) {

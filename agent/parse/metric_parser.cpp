@@ -1,4 +1,5 @@
 // parseMetric: one pass over `<name>:<value>[:<value>...]|<type>[|<field>]...`, in place.
+#include "parse/byte_scan.h"
 #include "parse/go_number.h"
 #include "parse/parser.h"
 #include "parse/split.h"
@@ -7,19 +8,6 @@ namespace dynostatsd {
 namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
-
-// Splits `text` at its first `|`: returns the part before, leaves the rest (or sets done).
-std::string_view nextField(std::string_view& rest, bool& done) {
-  std::size_t pipe = rest.find('|');
-  std::string_view field = rest.substr(0, pipe);
-  if (pipe == kNpos) {
-    rest = {};
-    done = true;
-  } else {
-    rest.remove_prefix(pipe + 1);
-  }
-  return field;
-}
 
 bool parseType(std::string_view raw, MetricType& out) {
   if (raw.size() == 1) {
@@ -58,61 +46,69 @@ ParseError parseValues(std::string_view raw, std::vector<double>& values) {
   return values.empty() ? ParseError::NoValue : ParseError::None;
 }
 
-// `#a,,b` -> "a", "", "b"; `#` alone -> no tags. A later `#` field replaces an earlier one.
-void parseTags(std::string_view raw, std::vector<std::string_view>& tags) {
-  tags.clear();
-  forEachItem(raw, ',', [&tags](std::string_view tag) { tags.push_back(tag); });
-}
-
 }  // namespace
 
-ParseError parseMetric(std::string_view message, MetricSample& out) {
+// `#a,,b` -> "a", "", "b"; `#` alone -> no tags. A later `#` field replaces an earlier one.
+void splitTags(MetricSample& sample) {
+  auto& tags = sample.tags;
+  tags.clear();
+  forEachItem(sample.rawTags, ',', [&tags](std::string_view tag) { tags.push_back(tag); });
+}
+
+ParseError parseMetric(std::string_view message, MetricSample& out, TagSplit split) {
   out.clear();
+  const char* const begin = message.data();
+  const char* const end = begin + message.size();
   // page.views:1:2|c|@0.5|#route:home,dyno:web.1|T1700000000
-  // ^^^^^^^^^^^^^^ head: name, `:`, raw value (sets keep every `:` in the member)
-  std::size_t pipe = message.find('|');
-  if (pipe == kNpos) return ParseError::NoPipe;
-  std::string_view head = message.substr(0, pipe);
-  std::size_t colon = head.find(':');
-  if (colon == kNpos) return ParseError::NoColon;
-  if (colon == 0) return ParseError::EmptyName;
-  if (colon + 1 == head.size()) return ParseError::EmptyValue;
-  out.name = head.substr(0, colon);
-  std::string_view rawValue = head.substr(colon + 1);
+  // ^^^^^^^^^^ ^^^ name up to the first `:`, raw value up to the first `|` (a set member keeps
+  //                every `:` after the first)
+  const char* colon = scan::findEither(begin, begin, end, ':', '|');
+  if (colon == end) return ParseError::NoPipe;
+  if (*colon == '|') return ParseError::NoColon;
+  const char* pipe = scan::find(begin, colon + 1, end, '|');
+  if (pipe == end) return ParseError::NoPipe;
+  if (colon == begin) return ParseError::EmptyName;
+  if (colon + 1 == pipe) return ParseError::EmptyValue;
+  out.name = std::string_view(begin, static_cast<std::size_t>(colon - begin));
+  const std::string_view rawValue(colon + 1, static_cast<std::size_t>(pipe - colon - 1));
 
   // page.views:1:2|c|@0.5|...
-  //                ^ type: up to the next `|` or the end
-  std::string_view rest = message.substr(pipe + 1);
-  bool done = false;
-  if (!parseType(nextField(rest, done), out.type)) return ParseError::BadMetricType;
+  //                ^ type: exactly c, g, h, s, d or ms, up to the next `|` or the end
+  const char* type = pipe + 1;
+  const char* typeEnd = type;
+  while (typeEnd != end && *typeEnd != '|' && typeEnd - type < 2) ++typeEnd;
+  if (!parseType(std::string_view(type, static_cast<std::size_t>(typeEnd - type)), out.type) ||
+      (typeEnd != end && *typeEnd != '|')) {
+    return ParseError::BadMetricType;
+  }
 
   if (out.type == MetricType::Set) {
     out.setMember = rawValue;
-  } else if (rawValue.find(':') == kNpos) {
+  } else {
     double value = 0;
-    NumberStatus status = parseGoFloat(rawValue, value);
-    if (status != NumberStatus::Ok) return valueError(status);
-    out.values.push_back(value);
-  } else if (ParseError error = parseValues(rawValue, out.values); error != ParseError::None) {
-    return error;
+    if (parseSimpleDecimal(rawValue, value)) {  // the common case: one plain decimal
+      out.values.push_back(value);
+    } else if (ParseError error = parseValues(rawValue, out.values); error != ParseError::None) {
+      return error;
+    }
   }
 
   // ...|c|@0.5|#route:home,dyno:web.1|T1700000000|c:ci-abc|m:x||
   //       ^^^^ ^^^^^^^^^^^^^^^^^^^^^^ ^^^^^^^^^^^ the rest: any order, later wins, unknown ignored
-  while (!done) {
-    std::string_view field = nextField(rest, done);
-    if (field.empty()) continue;
-    switch (field[0]) {
-      case '#':
-        out.rawTags = field.substr(1);
-        parseTags(out.rawTags, out.tags);
-        break;
+  for (const char* field = typeEnd; field != end;) {
+    ++field;  // past the `|`
+    const char* fieldEnd = scan::find(begin, field, end, '|');
+    const std::string_view text(field, static_cast<std::size_t>(fieldEnd - field));
+    field = fieldEnd;
+    if (text.empty()) continue;
+    switch (text[0]) {
+      case '#': out.rawTags = text.substr(1); break;
       case '@':
-        if (parseGoFloat(field.substr(1), out.rate) != NumberStatus::Ok) return ParseError::BadSampleRate;
+        if (parseGoFloat(text.substr(1), out.rate) != NumberStatus::Ok) return ParseError::BadSampleRate;
         break;
       case 'T': {
         std::int64_t timestamp = 0;
-        if (parseGoInt(field.substr(1), timestamp) != NumberStatus::Ok) return ParseError::BadTimestamp;
+        if (parseGoInt(text.substr(1), timestamp) != NumberStatus::Ok) return ParseError::BadTimestamp;
         if (timestamp < 1) return ParseError::TimestampNotPositive;
         out.timestamp = timestamp;
         break;
@@ -121,6 +117,7 @@ ParseError parseMetric(std::string_view message, MetricSample& out) {
     }
   }
   out.rawTagsKnown = true;
+  if (split == TagSplit::Now) splitTags(out);
   return ParseError::None;
 }
 

@@ -11,6 +11,7 @@
 
 #include "model/event.h"
 #include "model/metric_sample.h"
+#include "parse/byte_scan.h"
 
 namespace dynostatsd {
 
@@ -60,21 +61,26 @@ constexpr MessageKind classify(std::string_view message) {
 // one even without LF), one trailing CR removed per piece, empty pieces skipped.
 template <class F>
 void forEachMessage(std::string_view datagram, F&& onMessage) {
-  while (!datagram.empty()) {
-    std::size_t lf = datagram.find('\n');
-    std::string_view piece = datagram.substr(0, lf);
-    if (lf == std::string_view::npos) {
-      datagram = {};
-    } else {
-      datagram.remove_prefix(lf + 1);
-    }
+  const char* const begin = datagram.data();
+  const char* const end = begin + datagram.size();
+  for (const char* p = begin; p < end;) {
+    const char* lf = scan::find(begin, p, end, '\n');
+    std::string_view piece(p, static_cast<std::size_t>(lf - p));
+    p = lf + 1;
     if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
     if (!piece.empty()) onMessage(piece);
   }
 }
 
+// Whether parseMetric splits the tag section into `tags` at once (Now) or leaves that to a later
+// splitTags() (Deferred: the ingest fast path, where a context already known in this exact
+// spelling never needs its tags one by one).
+enum class TagSplit : std::uint8_t { Now, Deferred };
+
 // Each clears `out` first; on error `out` holds partial data and must not be used.
-ParseError parseMetric(std::string_view message, MetricSample& out);
+ParseError parseMetric(std::string_view message, MetricSample& out, TagSplit split = TagSplit::Now);
+// Fills sample.tags from sample.rawTags (`a,,b` -> "a", "", "b"), after a Deferred parse.
+void splitTags(MetricSample& sample);
 ParseError parseEvent(std::string_view message, Event& out);
 ParseError parseServiceCheck(std::string_view message, ServiceCheck& out);
 

@@ -24,6 +24,34 @@ TEST_CASE("DDSketch::key matches the Agent's key function") {
   }
 }
 
+TEST_CASE("DDSketch::key rounds half to even exactly as nearbyint over the whole double range") {
+  // The Agent's key: round-half-even(log(v) / log(gamma)) + bias, clamped; the reference here
+  // uses std::nearbyint, which the implementation avoids for speed.
+  const double lnGamma = std::log1p(2.0 / 128.0);
+  const double normMin = std::pow(DDSketch::kGamma, 1 - DDSketch::kBias);
+  auto reference = [&](double v) {
+    if (v < normMin) return 0;
+    const double k = std::nearbyint(std::log(v) / lnGamma) + DDSketch::kBias;
+    if (k > DDSketch::kMaxKey) return static_cast<int>(DDSketch::kInfKey);
+    return k < 1 ? 1 : static_cast<int>(k);
+  };
+  std::size_t checked = 0;
+  // Every bin boundary region: values whose quotient lands on or next to a .5.
+  for (int key = -2000; key <= 2000; ++key) {
+    const double boundary = std::exp((key + 0.5) * lnGamma);
+    for (const double v : {boundary, std::nextafter(boundary, 0.0), std::nextafter(boundary, INFINITY)}) {
+      INFO(v);
+      REQUIRE(DDSketch::key(v) == reference(v));
+      ++checked;
+    }
+  }
+  for (double v = 1e-12; v < 1e300; v *= 1.0007) {
+    REQUIRE(DDSketch::key(v) == reference(v));
+    ++checked;
+  }
+  CHECK(checked > 1000000);
+}
+
 TEST_CASE("DDSketch bin values are within 0.78 % of what went in") {
   for (double v = 1e-6; v < 1e9; v *= 1.37) {
     const double back = DDSketch::binValue(DDSketch::key(v));

@@ -151,26 +151,25 @@ void IntervalAggregator::accumulate(Context& context, const MetricSample& sample
       break;
     case Family::Set: {
       if (!bucket.members) {
-        if (!budget_.fits(sizeof(KeyIndex) + KeyIndex().grownBytes())) return budgetDrop();
+        if (!budget_.fits(sizeof(MemberSet) + MemberSet().grownBytes())) return budgetDrop();
         bucket.members = pools_->sets.take();
-        chargeBytes(sizeof(KeyIndex) + bucket.members->bytes());
+        chargeBytes(sizeof(MemberSet) + bucket.members->bytes());
       }
       std::uint64_t member = hashing::hashBytes(sample.setMember, keyer_.seed() ^ hashing::kMul0);
       if (member == 0) member = 1;
-      KeyIndex& members = *bucket.members;
-      if (members.find(member) != KeyIndex::kMissing) break;  // already counted
-      if (members.size() >= kMaxSetMembers) {
+      MemberSet& members = *bucket.members;
+      if (members.size() >= kMaxSetMembers) {  // full: only members already counted get in
+        if (members.contains(member)) break;
         ++stats_.setMemberLimitDrops;
         return;
       }
-      if (members.insertGrows()) {
+      if (members.tryInsert(member) == MemberSet::Insert::Full) {
         // The old and the new slot arrays are both allocated while the table grows.
         const std::size_t before = members.bytes();
         if (!admit(members.grownBytes())) return;
-        members.insert(member, 0);
+        members.grow();
+        members.tryInsert(member);
         releaseBytes(before);
-      } else {
-        members.insert(member, 0);
       }
       break;
     }
@@ -425,7 +424,7 @@ void IntervalAggregator::resyncStructure() {
 
 std::size_t IntervalAggregator::bucketBytes(const Bucket& bucket) {
   std::size_t bytes = 0;
-  if (bucket.members) bytes += sizeof(KeyIndex) + bucket.members->bytes();
+  if (bucket.members) bytes += sizeof(MemberSet) + bucket.members->bytes();
   if (bucket.histogram) bytes += sizeof(HistogramAccumulator) + bucket.histogram->memoryBytes();
   if (bucket.sketch) bytes += sizeof(DDSketch) + bucket.sketch->memoryBytes();
   return bytes;

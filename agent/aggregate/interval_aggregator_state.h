@@ -9,6 +9,7 @@
 #include "aggregate/histogram_accumulator.h"
 #include "aggregate/interval_aggregator.h"
 #include "aggregate/key_index.h"
+#include "aggregate/member_set.h"
 
 namespace dynostatsd {
 
@@ -25,8 +26,8 @@ enum HistogramStatistic : int { kMax, kMin, kMedian, kAvg, kSum, kCount, kPercen
 struct IntervalAggregator::Bucket {
   static constexpr std::int64_t kNone = INT64_MIN;  // an empty head bucket
   std::int64_t start = kNone;
-  double value = 0;                   // counter: sum of v/rate; gauge: last value
-  std::unique_ptr<KeyIndex> members;  // set: 64-bit hashes of the distinct members
+  double value = 0;                    // counter: sum of v/rate; gauge: last value
+  std::unique_ptr<MemberSet> members;  // set: 64-bit hashes of the distinct members
   std::unique_ptr<HistogramAccumulator> histogram;
   std::unique_ptr<DDSketch> sketch;
 };
@@ -46,8 +47,8 @@ struct IntervalAggregator::Context {
   bool empty() const { return head.start == Bucket::kNone && older.empty(); }
 };
 
-inline std::size_t pooledBytes(const KeyIndex& members) {
-  return members.capacity() * 16;
+inline std::size_t pooledBytes(const MemberSet& members) {
+  return members.bytes();
 }
 inline std::size_t pooledBytes(const HistogramAccumulator& histogram) {
   return histogram.memoryBytes();
@@ -89,7 +90,7 @@ class ObjectPool {
 };
 
 struct IntervalAggregator::Pools {
-  ObjectPool<KeyIndex> sets;
+  ObjectPool<MemberSet> sets;
   ObjectPool<HistogramAccumulator> histograms;
   ObjectPool<DDSketch> sketches;
 };

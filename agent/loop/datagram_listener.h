@@ -46,7 +46,8 @@ struct ListenerStats {
   std::uint64_t syscalls = 0;     // recvmmsg calls that returned datagrams
   std::uint64_t wakeups = 0;      // readiness events and pause timers that read the socket
   std::uint64_t errors = 0;       // recvmmsg failures other than EAGAIN
-  std::uint64_t kernelDrops = 0;  // datagrams the kernel dropped, receive buffer full (SO_RXQ_OVFL)
+  std::uint64_t kernelDrops = 0;  // datagrams the kernel dropped, receive buffer full (SO_MEMINFO,
+                                  // read by stats())
 };
 
 class DatagramListener {

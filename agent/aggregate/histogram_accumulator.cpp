@@ -89,8 +89,4 @@ void HistogramAccumulator::clear(std::size_t& exactBudget) {
   min_ = max_ = weight_ = sum_ = sumCompensation_ = 0;
 }
 
-std::size_t HistogramAccumulator::memoryBytes() const {
-  return samples_.capacity() * sizeof(WeightedValue) + (sketch_ ? sketch_->memoryBytes() : 0);
-}
-
 }  // namespace dynostatsd

@@ -50,7 +50,9 @@ class HistogramAccumulator {
 
   bool degraded() const { return sketch_ != nullptr; }
   std::size_t exactSamples() const { return samples_.size(); }
-  std::size_t memoryBytes() const;
+  std::size_t memoryBytes() const {
+    return samples_.capacity() * sizeof(WeightedValue) + (sketch_ ? sketch_->memoryBytes() : 0);
+  }
 
  private:
   struct WeightedValue {

@@ -85,16 +85,29 @@ double IntervalAggregator::effectiveRate(const MetricSample& sample) {
   return rate;
 }
 
-bool IntervalAggregator::addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds) {
+bool IntervalAggregator::findKnownSpelling(const MetricSample& sample, std::uint32_t& slot) const {
   if (!sample.rawTagsKnown || sample.timestamp > 0) return false;
   const Family family = familyOf(sample.type);
-  const std::uint32_t cached =
-      rawIndex_.find(keyer_.rawKey(sample.name, sample.rawTags, static_cast<std::uint8_t>(family)));
-  if (cached == KeyIndex::kMissing) return false;
+  slot = rawIndex_.find(keyer_.rawKey(sample.name, sample.rawTags, static_cast<std::uint8_t>(family)));
+  if (slot == KeyIndex::kMissing) return false;
+  const Context& context = contexts_[slot];
+  __builtin_prefetch(&context.head);
+  // A busy set's member table is far bigger than the caches: its probe is the one likely miss.
+  if (family == Family::Set && context.head.members) context.head.members->prefetch(memberHash(sample));
+  return true;
+}
+
+void IntervalAggregator::addKnownSpelling(const MetricSample& sample, std::uint32_t slot,
+                                          std::int64_t nowSeconds) {
+  const Family family = familyOf(sample.type);
   const double rate = effectiveRate(sample);
   if (family == Family::Set || hasFiniteValue(sample))
-    accumulate(contexts_[cached], sample, family, rate, nowSeconds);
-  return true;
+    accumulate(contexts_[slot], sample, family, rate, nowSeconds);
+}
+
+std::uint64_t IntervalAggregator::memberHash(const MetricSample& sample) const {
+  const std::uint64_t hash = hashing::hashBytes(sample.setMember, keyer_.seed() ^ hashing::kMul0);
+  return hash == 0 ? 1 : hash;  // 0 marks an empty MemberSet slot
 }
 
 void IntervalAggregator::add(const MetricSample& sample, std::int64_t nowSeconds) {
@@ -155,8 +168,7 @@ void IntervalAggregator::accumulate(Context& context, const MetricSample& sample
         bucket.members = pools_->sets.take();
         chargeBytes(sizeof(MemberSet) + bucket.members->bytes());
       }
-      std::uint64_t member = hashing::hashBytes(sample.setMember, keyer_.seed() ^ hashing::kMul0);
-      if (member == 0) member = 1;
+      const std::uint64_t member = memberHash(sample);
       MemberSet& members = *bucket.members;
       if (members.size() >= kMaxSetMembers) {  // full: only members already counted get in
         if (members.contains(member)) break;

@@ -71,10 +71,14 @@ class IntervalAggregator {
   void add(const MetricSample& sample);  // already enriched; bucket = clock time unless sample.timestamp
   // Same, with the caller's reading of the clock (one clock read per datagram instead of per line).
   void add(const MetricSample& sample, std::int64_t nowSeconds);
-  // The ingest fast path (MetricConsumer::addKnownSpelling): adds a sample that is parsed but not
-  // split or enriched when its (name, raw tag section, type family) was seen before, and returns
-  // true; false (nothing done) for a new spelling or a |T sample, which need add().
-  bool addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds);
+  // The ingest fast path (MetricConsumer::findKnownSpelling / addKnownSpelling), for a sample
+  // that is parsed but not split or enriched. findKnownSpelling: true, with the context's slot,
+  // when its (name, raw tag section, type family) was seen before; false for a new spelling or
+  // a |T sample, which need add(). It changes nothing, but asks the CPU to fetch what
+  // addKnownSpelling will touch (the context, a set's member slot). addKnownSpelling then adds
+  // the sample; only other addKnownSpelling calls may come between the two.
+  bool findKnownSpelling(const MetricSample& sample, std::uint32_t& slot) const;
+  void addKnownSpelling(const MetricSample& sample, std::uint32_t slot, std::int64_t nowSeconds);
 
   // Moves every CLOSED bucket (start + interval <= start of the current bucket) into out.series /
   // out.sketches (appending), zero-fills counters, expires contexts, emits queued |T points.
@@ -118,6 +122,7 @@ class IntervalAggregator {
   Context* findOrCreate(std::uint64_t key, const MetricSample& sample, Family family);
   void rememberSpelling(std::uint64_t rawKey, const Context& context);
   Bucket& bucketFor(Context& context, std::int64_t start);
+  std::uint64_t memberHash(const MetricSample& sample) const;  // a set member's MemberSet key
   // sample.rate, or 1 (counted in invalidSampleRate) when it is outside (0, 1].
   double effectiveRate(const MetricSample& sample);
   // Adds the sample's values to the context's current bucket (the tail of both add paths).

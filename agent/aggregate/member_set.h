@@ -40,6 +40,11 @@ class MemberSet {
     }
   }
 
+  // Asks the CPU to start loading the slot where a probe for `hash` begins.
+  void prefetch(std::uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  }
+
   // Doubles the slot array (16 slots the first time) and re-inserts every member.
   void grow() {
     std::vector<std::uint64_t> old(slots_.empty() ? 16 : slots_.size() * 2, 0);

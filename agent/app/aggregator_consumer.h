@@ -15,8 +15,12 @@ class AggregatorConsumer final : public MetricConsumer {
   void add(const MetricSample& sample, std::int64_t nowSeconds) override {
     aggregator_.add(sample, nowSeconds);
   }
-  bool addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds) override {
-    return aggregator_.addKnownSpelling(sample, nowSeconds);
+  bool findKnownSpelling(const MetricSample& sample, KnownSpelling& found) override {
+    return aggregator_.findKnownSpelling(sample, found.slot);
+  }
+  void addKnownSpelling(const MetricSample& sample, const KnownSpelling& found,
+                        std::int64_t nowSeconds) override {
+    aggregator_.addKnownSpelling(sample, found.slot, nowSeconds);
   }
 
  private:

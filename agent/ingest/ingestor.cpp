@@ -36,6 +36,13 @@ void Ingestor::onDatagram(std::string_view datagram) {
   stats_.bytes += datagram.size();
   const std::int64_t now = clock_.nowSeconds();
   forEachMessage(datagram, [this, now](std::string_view message) { handleMessage(message, now); });
+  addPending();  // the datagram's views end here
+}
+
+void Ingestor::addPending() {
+  if (!pending_.waiting) return;
+  pending_.waiting = false;
+  consumer_.addKnownSpelling(samples_[current_ ^ 1], pending_.found, pending_.nowSeconds);
 }
 
 void Ingestor::onTruncated(std::size_t received) {
@@ -54,13 +61,21 @@ void Ingestor::handleMessage(std::string_view message, std::int64_t nowSeconds) 
   ++stats_.messages[static_cast<std::size_t>(kind)];
   switch (kind) {
     case MessageKind::Metric: {
-      ParseError error = parseMetric(message, sample_, TagSplit::Deferred);
+      MetricSample& sample = samples_[current_];
+      ParseError error = parseMetric(message, sample, TagSplit::Deferred);
       if (error != ParseError::None) return rejected(kind, error, message);
       if (tee_ != nullptr) tee_->onAccepted(message, kind);
-      if (consumer_.addKnownSpelling(sample_, nowSeconds)) return;
-      splitTags(sample_);
-      enricher_.enrich(sample_);
-      consumer_.add(sample_, nowSeconds);
+      KnownSpelling found;
+      const bool known = consumer_.findKnownSpelling(sample, found);
+      addPending();  // the previous line, whose memory was fetched while this one was parsed
+      if (known) {
+        pending_ = Pending{true, found, nowSeconds};
+        current_ ^= 1;
+        return;
+      }
+      splitTags(sample);
+      enricher_.enrich(sample);
+      consumer_.add(sample, nowSeconds);
       return;
     }
     case MessageKind::Event: {

@@ -27,19 +27,35 @@
 namespace dynostatsd {
 
 // Where parsed metric samples go (the IntervalAggregator, behind an adapter in app/).
+// What a consumer's findKnownSpelling found, handed back unchanged to its addKnownSpelling.
+struct KnownSpelling {
+  std::uint32_t slot = 0;
+};
+
 class MetricConsumer {
  public:
   virtual ~MetricConsumer() = default;
   // `nowSeconds`: the wall clock read once per datagram. `sample` is enriched, its tags split.
   virtual void add(const MetricSample& sample, std::int64_t nowSeconds) = 0;
-  // The fast path, tried first for every parsed metric: `sample` is parsed but neither split
-  // (parseMetric's TagSplit::Deferred: `tags` empty, `rawTags` set) nor enriched. Adds it and
-  // returns true when the consumer already knows its context in this exact wire spelling;
-  // otherwise does nothing and returns false, and the caller splits, enriches and calls add().
-  virtual bool addKnownSpelling(const MetricSample& sample, std::int64_t nowSeconds) {
+  // The fast path, tried first for every parsed metric, in two steps so the consumer can start
+  // fetching the memory the sample will touch while the ingestor parses the next line:
+  //  1. findKnownSpelling: `sample` is parsed but neither split (parseMetric's TagSplit::Deferred:
+  //     `tags` empty, `rawTags` set) nor enriched. True when the consumer already knows its
+  //     context in this exact wire spelling, with `found` filled; false and nothing done
+  //     otherwise, and the caller splits, enriches and calls add(). Changes nothing.
+  //  2. addKnownSpelling: adds that sample, with `found` unchanged. The ingestor calls it after
+  //     step 1 of the NEXT line at the latest, always before any add(): samples are added in
+  //     arrival order, and nothing but addKnownSpelling runs between the two steps.
+  virtual bool findKnownSpelling(const MetricSample& sample, KnownSpelling& found) {
     (void)sample;
-    (void)nowSeconds;
+    (void)found;
     return false;
+  }
+  virtual void addKnownSpelling(const MetricSample& sample, const KnownSpelling& found,
+                                std::int64_t nowSeconds) {
+    (void)sample;
+    (void)found;
+    (void)nowSeconds;
   }
 };
 
@@ -97,7 +113,16 @@ class Ingestor final : public DatagramSink {
   const Clock& clock_;
   IngestLimits limits_;
   IngestStats stats_;
-  MetricSample sample_;  // reused: steady-state parsing allocates nothing
+  // Two samples, reused (steady-state parsing allocates nothing): while one waits for its
+  // addKnownSpelling (pending_), the next line is parsed into the other.
+  MetricSample samples_[2];
+  std::size_t current_ = 0;
+  struct Pending {
+    bool waiting = false;
+    KnownSpelling found;
+    std::int64_t nowSeconds = 0;
+  } pending_;
+  void addPending();
   std::vector<Event> events_;
   std::vector<ServiceCheck> checks_;
   std::size_t queuedBytes_ = 0;

@@ -71,7 +71,7 @@ TEST_CASE("StreamClient connects, writes, and finishes with a FIN after every by
   bool opened = false, finished = false;
   std::string closedReason;
   StreamClient client(loop.get(), "127.0.0.1", peer.port, false, 5000,
-                      {[&] { opened = true; }, [&](const std::string& r) { closedReason = r; }, [] {}});
+                      {[&] { opened = true; }, [&](StreamCause, const std::string& r) { closedReason = r; }, [] {}});
   CHECK_FALSE(client.write("early"));  // not open yet: nothing queued
   REQUIRE(runUntil(loop, [&] { return opened; }));
   CHECK(client.write("a.b 1 1700000000\n"));
@@ -96,7 +96,7 @@ TEST_CASE("StreamClient reports a refused connection and the peer closing, once 
   int closes = 0;
   std::string reason;
   StreamClient refused(loop.get(), "127.0.0.1", port, false, 5000,
-                       {[] {}, [&](const std::string& r) { ++closes, reason = r; }, [] {}});
+                       {[] {}, [&](StreamCause, const std::string& r) { ++closes, reason = r; }, [] {}});
   REQUIRE(runUntil(loop, [&] { return closes > 0; }));
   CHECK(reason == "connect: connection refused");
   CHECK_FALSE(refused.open());
@@ -105,7 +105,7 @@ TEST_CASE("StreamClient reports a refused connection and the peer closing, once 
   bool opened = false;
   closes = 0;
   StreamClient dropped(loop.get(), "localhost", peer.port, false, 5000,
-                       {[&] { opened = true; }, [&](const std::string& r) { ++closes, reason = r; }, [] {}});
+                       {[&] { opened = true; }, [&](StreamCause, const std::string& r) { ++closes, reason = r; }, [] {}});
   REQUIRE(runUntil(loop, [&] {
     peer.poll();
     return opened && peer.conn >= 0;
@@ -126,7 +126,7 @@ TEST_CASE("StreamClient closed while resolving or connecting calls nothing and f
   int calls = 0;
   {
     StreamClient client(loop.get(), "127.0.0.1", peer.port, false, 5000,
-                        {[&] { ++calls; }, [&](const std::string&) { ++calls; }, [&] { ++calls; }});
+                        {[&] { ++calls; }, [&](StreamCause, const std::string&) { ++calls; }, [&] { ++calls; }});
     client.close();
     client.close();  // idempotent
   }

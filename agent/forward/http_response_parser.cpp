@@ -29,11 +29,11 @@ void HttpResponseParser::fail(std::string error) {
 }
 
 // Appends bytes[at..] up to and including the next '\n' to line_; true when the line is whole
-// (line_ then holds it without "\r\n"). Fails past `limit` bytes.
+// (line_ then holds it without "\r\n"). Fails when the line, its '\n' included, passes `limit`.
 bool HttpResponseParser::takeLine(std::string_view bytes, std::size_t& at, std::size_t limit) {
   const std::size_t newline = bytes.find('\n', at);
   const std::size_t end = newline == std::string_view::npos ? bytes.size() : newline;
-  if (line_.size() + (end - at) > limit) {
+  if (line_.size() + (end - at) + (newline == std::string_view::npos ? 0 : 1) > limit) {
     fail(state_ == State::ChunkSize || state_ == State::ChunkEnd ? "bad response: chunk-size line over " + std::to_string(limit) + " bytes"
                                     : "bad response: header block over " + std::to_string(kMaxResponseHeadBytes) +
                                           " bytes");
@@ -55,7 +55,8 @@ std::size_t HttpResponseParser::feed(std::string_view bytes) {
       case State::Trailers: {
         // The budget left for this line: what the lines before it did not use.
         const std::size_t before = at;
-        const bool whole = takeLine(bytes, at, kMaxResponseHeadBytes - (headBytes_ - line_.size()));
+        const std::size_t used = headBytes_ - line_.size();
+        const bool whole = takeLine(bytes, at, kMaxResponseHeadBytes - std::min(used, kMaxResponseHeadBytes));
         headBytes_ += at - before;
         if (!whole) break;
         std::string line = std::move(line_);

@@ -352,7 +352,8 @@ const std::vector<Setting>& settingsTable() {
           {"http_client", "DYNOSTATSD_HTTP_CLIENT", "",
            "native (built in; libcurl still when a proxy variable is set or libssl.so.3 is missing) or curl"},
           [](Config& c) -> HttpClientSetting& { return c.forward.httpClient; },
-          {{"native", HttpClientSetting::Native}, {"curl", HttpClientSetting::Curl}}, "must be native or curl"),
+          {{"native", HttpClientSetting::Native}, {"curl", HttpClientSetting::Curl}},
+          "must be native or curl"),
       // --- otlp
       // Each OTEL_EXPORTER_OTLP_X comes before OTEL_EXPORTER_OTLP_METRICS_X: the table is applied
       // in order, so the metrics-specific variable, when set, overwrites the generic one.

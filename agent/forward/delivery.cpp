@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <random>
 
-
 namespace dynostatsd::forward {
 namespace {
 

@@ -13,9 +13,10 @@ namespace {
 
 void warnIfCurlResolvesSynchronously() {
   if (curlResolvesAsynchronously()) return;
-  log::write(log::Level::Warn, "forward",
-             "reason=sync_dns msg=\"this libcurl resolves host names synchronously; a slow DNS lookup delays the "
-             "event loop\"");
+  log::write(
+      log::Level::Warn, "forward",
+      "reason=sync_dns msg=\"this libcurl resolves host names synchronously; a slow DNS lookup delays the "
+      "event loop\"");
 }
 
 // The last row of the rule: NativeHttpClient calls it at its first https:// request when
@@ -30,7 +31,8 @@ std::unique_ptr<HttpClient> curlForTls(uv_loop_t* loop) {
 
 }  // namespace
 
-HttpClientChoice chooseHttpClient(HttpClientSetting setting, const std::function<const char*(const char*)>& env) {
+HttpClientChoice chooseHttpClient(HttpClientSetting setting,
+                                  const std::function<const char*(const char*)>& env) {
   if (setting == HttpClientSetting::Curl) return {HttpClientKind::Curl, "configured", ""};
   for (const char* name : kProxyVariables) {
     const char* value = env(name);
@@ -40,7 +42,8 @@ HttpClientChoice chooseHttpClient(HttpClientSetting setting, const std::function
 }
 
 std::unique_ptr<HttpClient> makeHttpClient(uv_loop_t* loop, const ForwardConfig& config) {
-  const HttpClientChoice choice = chooseHttpClient(config.httpClient, [](const char* name) { return std::getenv(name); });
+  const HttpClientChoice choice =
+      chooseHttpClient(config.httpClient, [](const char* name) { return std::getenv(name); });
   static bool logged = false;  // two HTTP sinks make two clients: one line
   const bool log = !logged;
   logged = true;

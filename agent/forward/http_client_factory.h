@@ -33,7 +33,8 @@ struct HttpClientChoice {
 };
 
 // The first two columns of the rule above; `env` reads a variable (nullptr when unset).
-HttpClientChoice chooseHttpClient(HttpClientSetting setting, const std::function<const char*(const char*)>& env);
+HttpClientChoice chooseHttpClient(HttpClientSetting setting,
+                                  const std::function<const char*(const char*)>& env);
 
 // The client for this process's settings and environment; logs the choice once per process.
 std::unique_ptr<HttpClient> makeHttpClient(uv_loop_t* loop, const ForwardConfig& config);

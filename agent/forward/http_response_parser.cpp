@@ -34,9 +34,9 @@ bool HttpResponseParser::takeLine(std::string_view bytes, std::size_t& at, std::
   const std::size_t newline = bytes.find('\n', at);
   const std::size_t end = newline == std::string_view::npos ? bytes.size() : newline;
   if (line_.size() + (end - at) + (newline == std::string_view::npos ? 0 : 1) > limit) {
-    fail(state_ == State::ChunkSize || state_ == State::ChunkEnd ? "bad response: chunk-size line over " + std::to_string(limit) + " bytes"
-                                    : "bad response: header block over " + std::to_string(kMaxResponseHeadBytes) +
-                                          " bytes");
+    fail(state_ == State::ChunkSize || state_ == State::ChunkEnd
+             ? "bad response: chunk-size line over " + std::to_string(limit) + " bytes"
+             : "bad response: header block over " + std::to_string(kMaxResponseHeadBytes) + " bytes");
     return false;
   }
   line_.append(bytes.substr(at, end - at));
@@ -84,7 +84,8 @@ std::size_t HttpResponseParser::feed(std::string_view bytes) {
       }
       case State::Body:
       case State::ChunkData: {
-        const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, bytes.size() - at));
+        const std::size_t take =
+            static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, bytes.size() - at));
         keep(bytes.substr(at, take));
         at += take;
         remaining_ -= take;
@@ -125,9 +126,10 @@ void HttpResponseParser::onHeadLine(std::string_view line) {
 //   HTTP/1.1 202 Accepted
 //   ^^^^^^^^ ^^^ the reason phrase is ignored
 void HttpResponseParser::onStatusLine(std::string_view line) {
-  const bool shaped = line.size() >= 12 && line.starts_with("HTTP/1.") && line[8] == ' ' &&
-                      std::all_of(line.begin() + 9, line.begin() + 12, [](char c) { return c >= '0' && c <= '9'; }) &&
-                      (line.size() == 12 || line[12] == ' ');
+  const bool shaped =
+      line.size() >= 12 && line.starts_with("HTTP/1.") && line[8] == ' ' &&
+      std::all_of(line.begin() + 9, line.begin() + 12, [](char c) { return c >= '0' && c <= '9'; }) &&
+      (line.size() == 12 || line[12] == ' ');
   if (!shaped) return fail("bad response: not an HTTP/1.x status line");
   statusSeen_ = true;
   response_.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
@@ -139,7 +141,8 @@ void HttpResponseParser::onStatusLine(std::string_view line) {
 void HttpResponseParser::onHeader(std::string_view line) {
   if (line.front() == ' ' || line.front() == '\t') return;  // an obsolete folded line: dropped
   const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return fail("bad response: a header line without a name");
+  if (colon == std::string_view::npos || colon == 0)
+    return fail("bad response: a header line without a name");
   std::string name(line.substr(0, colon));
   for (char& c : name) c = lower(c);
   const std::string_view value = trim(line.substr(colon + 1));
@@ -148,7 +151,8 @@ void HttpResponseParser::onHeader(std::string_view line) {
     const bool digits = !value.empty() && value.size() <= 18 &&
                         std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
     for (char c : value) length = length * 10 + static_cast<std::uint64_t>(c - '0');
-    if (!digits || (hasLength_ && length != contentLength_)) return fail("bad response: invalid Content-Length");
+    if (!digits || (hasLength_ && length != contentLength_))
+      return fail("bad response: invalid Content-Length");
     hasLength_ = true;
     contentLength_ = length;
   } else if (name == "transfer-encoding") {

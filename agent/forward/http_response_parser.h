@@ -20,11 +20,21 @@
 namespace dynostatsd::forward {
 
 inline constexpr std::size_t kMaxResponseHeadBytes = 16 * 1024;  // status line + headers (+ trailers)
-inline constexpr std::size_t kMaxChunkLine = 1024;                // "1f4;ext=..." chunk-size lines
+inline constexpr std::size_t kMaxChunkLine = 1024;               // "1f4;ext=..." chunk-size lines
 
 class HttpResponseParser {
  public:
-  enum class State : std::uint8_t { Head, Body, ChunkSize, ChunkData, ChunkEnd, Trailers, UntilClose, Done, Failed };
+  enum class State : std::uint8_t {
+    Head,
+    Body,
+    ChunkSize,
+    ChunkData,
+    ChunkEnd,
+    Trailers,
+    UntilClose,
+    Done,
+    Failed
+  };
 
   // Consumes bytes and returns how many it used: all of them, unless the response ended (Done)
   // or broke (Failed) inside `bytes`.

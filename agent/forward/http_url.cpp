@@ -76,7 +76,8 @@ std::optional<HttpUrl> parseHttpUrl(std::string_view url, std::string& error) {
   }
   const std::size_t authorityEnd = url.find_first_of("/?#");
   std::string_view authority = url.substr(0, authorityEnd);
-  std::string_view rest = authorityEnd == std::string_view::npos ? std::string_view() : url.substr(authorityEnd);
+  std::string_view rest =
+      authorityEnd == std::string_view::npos ? std::string_view() : url.substr(authorityEnd);
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     out.userinfo = percentDecode(authority.substr(0, at));
     authority.remove_prefix(at + 1);

@@ -45,9 +45,8 @@ bool hasControl(std::string_view text) {
 }
 
 bool sameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
 }
 
 std::string base64(std::string_view in) {
@@ -84,7 +83,8 @@ std::string requestHead(const HttpRequest& request, const HttpUrl& url, std::str
     authorization = authorization || sameName(name, "Authorization");
     head += name + ": " + value + "\r\n";
   }
-  if (!url.userinfo.empty() && !authorization) head += "Authorization: Basic " + base64(url.userinfo) + "\r\n";
+  if (!url.userinfo.empty() && !authorization)
+    head += "Authorization: Basic " + base64(url.userinfo) + "\r\n";
   if (request.method != "GET" || !request.body.empty())
     head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
   head += "\r\n";
@@ -108,7 +108,8 @@ TransportError transportError(StreamCause cause) {
 NativeHttpClient::NativeHttpClient(uv_loop_t* loop, Fallback tlsFallback)
     : loop_(loop),
       tlsFallback_(std::move(tlsFallback)),
-      completeTimer_(loop, [this] { completeFinished(); }), idleTimer_(loop, [this] { sweepIdle(); }) {}
+      completeTimer_(loop, [this] { completeFinished(); }),
+      idleTimer_(loop, [this] { sweepIdle(); }) {}
 
 NativeHttpClient::~NativeHttpClient() {
   close();
@@ -148,9 +149,10 @@ void NativeHttpClient::start(Exchange* exchange, bool fresh) {
   if (!fresh) {
     Connection* idle = nullptr;
     for (const auto& connection : connections_) {
-      const bool usable = connection->exchange == nullptr && connection->open && connection->origin == origin &&
-                          now - connection->idleSinceMillis < kIdleMillis;
-      if (usable && (idle == nullptr || connection->idleSinceMillis >= idle->idleSinceMillis)) idle = connection.get();
+      const bool usable = connection->exchange == nullptr && connection->open &&
+                          connection->origin == origin && now - connection->idleSinceMillis < kIdleMillis;
+      if (usable && (idle == nullptr || connection->idleSinceMillis >= idle->idleSinceMillis))
+        idle = connection.get();
     }
     if (idle != nullptr) {
       idle->exchange = exchange;
@@ -167,11 +169,13 @@ void NativeHttpClient::start(Exchange* exchange, bool fresh) {
   ++connectionsOpened_;
   StreamClientCallbacks callbacks;
   callbacks.onOpen = [this, raw] { onOpen(raw); };
-  callbacks.onClosed = [this, raw](StreamCause cause, const std::string& reason) { onClosed(raw, cause, reason); };
+  callbacks.onClosed = [this, raw](StreamCause cause, const std::string& reason) {
+    onClosed(raw, cause, reason);
+  };
   callbacks.onData = [this, raw](std::string_view bytes) { onData(raw, bytes); };
-  raw->stream = std::make_unique<StreamClient>(loop_, exchange->url.host, exchange->url.port, exchange->url.tls,
-                                               std::min(kConnectTimeoutMillis, exchange->timeoutMillis),
-                                               std::move(callbacks));
+  raw->stream = std::make_unique<StreamClient>(
+      loop_, exchange->url.host, exchange->url.port, exchange->url.tls,
+      std::min(kConnectTimeoutMillis, exchange->timeoutMillis), std::move(callbacks));
 }
 
 void NativeHttpClient::writeRequest(Exchange* exchange) {
@@ -234,8 +238,8 @@ void NativeHttpClient::onTimeout(Exchange* exchange) {
   exchange->connection = nullptr;
   const char* phase = exchange->parser.started() ? "while reading the response" : "waiting for the response";
   finish(exchange, TransportError::Timeout,
-         exchange->url.host + ": no complete response within " + std::to_string(exchange->timeoutMillis / 1000) +
-             "s (" + phase + ")");
+         exchange->url.host + ": no complete response within " +
+             std::to_string(exchange->timeoutMillis / 1000) + "s (" + phase + ")");
 }
 
 // Completion happens from the loop (completeTimer_), never inside send() or a stream callback.
@@ -273,8 +277,8 @@ void NativeHttpClient::completeFinished() {
 
 void NativeHttpClient::release(Connection* connection, bool reusable) {
   connection->exchange = nullptr;
-  const std::size_t idle = static_cast<std::size_t>(std::count_if(
-      connections_.begin(), connections_.end(), [&](const std::unique_ptr<Connection>& other) {
+  const std::size_t idle = static_cast<std::size_t>(
+      std::count_if(connections_.begin(), connections_.end(), [&](const std::unique_ptr<Connection>& other) {
         return other.get() != connection && other->exchange == nullptr && other->origin == connection->origin;
       }));
   if (!reusable || closed_ || idle >= kMaxIdlePerOrigin) return drop(connection);
@@ -311,8 +315,9 @@ void NativeHttpClient::sweepIdle() {
 }
 
 std::size_t NativeHttpClient::idleConnectionsForTest() const {
-  return static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(),
-                                                [](const auto& connection) { return connection->exchange == nullptr; }));
+  return static_cast<std::size_t>(
+      std::count_if(connections_.begin(), connections_.end(),
+                    [](const auto& connection) { return connection->exchange == nullptr; }));
 }
 
 void NativeHttpClient::close() {

@@ -69,7 +69,7 @@ class NativeHttpClient final : public HttpClient {
   void completeFinished();
 
   uv_loop_t* loop_;
-  Fallback tlsFallback_;                     // called once, at the first https:// request
+  Fallback tlsFallback_;                        // called once, at the first https:// request
   std::unique_ptr<HttpClient> fallbackClient_;  // set when libssl could not be loaded
   std::unordered_map<Exchange*, std::unique_ptr<Exchange>> exchanges_;  // sent, not yet completed
   std::vector<std::unique_ptr<Connection>> connections_;                // busy and idle

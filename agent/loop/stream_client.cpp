@@ -153,7 +153,8 @@ struct StreamClient::Block {
     wbio = api->bioNew(api->bioSMem());
     api->setBio(ssl, rbio, wbio);
     api->setConnectState(ssl);
-    if (!tlsExpectPeer(*api, ssl, host)) return fail(StreamCause::Tls, "tls: cannot set the expected host name");
+    if (!tlsExpectPeer(*api, ssl, host))
+      return fail(StreamCause::Tls, "tls: cannot set the expected host name");
     state = State::Handshaking;
     handshake();
   }
@@ -161,8 +162,9 @@ struct StreamClient::Block {
   void onRead(ssize_t nread) {
     if (nread == 0) return;
     if (nread < 0)
-      return fail(nread == UV_EOF ? StreamCause::PeerClosed : StreamCause::Network,
-                  nread == UV_EOF ? "closed_by_peer" : std::string("read: ") + uv_strerror(static_cast<int>(nread)));
+      return fail(
+          nread == UV_EOF ? StreamCause::PeerClosed : StreamCause::Network,
+          nread == UV_EOF ? "closed_by_peer" : std::string("read: ") + uv_strerror(static_cast<int>(nread)));
     if (!tls) return deliver(readBuffer, static_cast<std::size_t>(nread));
     api->bioWrite(rbio, readBuffer, static_cast<int>(nread));
     if (state == State::Handshaking) {
@@ -179,7 +181,8 @@ struct StreamClient::Block {
       }
       const int error = api->getError(ssl, n);
       if (error == SSL_ERROR_ZERO_RETURN) return fail(StreamCause::PeerClosed, "closed_by_peer");
-      if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) return fail(StreamCause::Tls, tlsError());
+      if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
+        return fail(StreamCause::Tls, tlsError());
       break;
     }
     flushTls();
@@ -225,7 +228,9 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
     ++b->outstanding;
     uvOk(uv_timer_start(
              &b->timer,
-             [](uv_timer_t* t) { static_cast<Block*>(t->data)->fail(StreamCause::ConnectTimeout, "connect_timeout"); },
+             [](uv_timer_t* t) {
+               static_cast<Block*>(t->data)->fail(StreamCause::ConnectTimeout, "connect_timeout");
+             },
              connectTimeoutMillis, 0),
          "uv_timer_start");
   }
@@ -303,8 +308,10 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
     // Reported from the loop, as every other failure, never from inside the constructor.
     uv_timer_start(
         &b->timer,
-        [](uv_timer_t* t) { static_cast<Block*>(t->data)->fail(StreamCause::Resolve, "resolve: cannot start"); }, 0,
-        0);
+        [](uv_timer_t* t) {
+          static_cast<Block*>(t->data)->fail(StreamCause::Resolve, "resolve: cannot start");
+        },
+        0, 0);
   }
 }
 

@@ -143,7 +143,8 @@ bool tlsExpectPeer(const TlsApi& api, SSL* ssl, const std::string& host) {
   unsigned char address[16];
   const bool literal =
       ::inet_pton(AF_INET, host.c_str(), address) == 1 || ::inet_pton(AF_INET6, host.c_str(), address) == 1;
-  if (!literal) api.ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+  if (!literal)
+    api.ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
   return api.set1Host(ssl, host.c_str()) == 1;  // OpenSSL 3 takes an IP literal as an address
 }
 

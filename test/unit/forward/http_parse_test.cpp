@@ -109,16 +109,19 @@ TEST_CASE("HttpResponseParser: framing, in one piece and byte by byte") {
   const Case cases[] = {
       {"content-length", "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}", false, 202, "{}", true},
       {"chunked with extensions and trailers",
-       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nX-T: 1\r\n\r\n", false,
-       200, "Wikipedia", true},
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nX-T: "
+       "1\r\n\r\n",
+       false, 200, "Wikipedia", true},
       {"until close", "HTTP/1.1 200 OK\r\n\r\nall of it", true, 200, "all of it", false},
-      {"connection: close", "HTTP/1.1 503 X\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false, 503, "", false},
+      {"connection: close", "HTTP/1.1 503 X\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false, 503,
+       "", false},
       {"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", false, 200, "x", false},
-      {"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx", false, 200,
-       "x", true},
+      {"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx",
+       false, 200, "x", true},
       {"204 has no body", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", false, 204, "", true},
-      {"interim 100 then the answer", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n",
-       false, 413, "", true},
+      {"interim 100 then the answer",
+       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n", false, 413, "",
+       true},
       {"bare LF lines", "HTTP/1.1 202 OK\nContent-Length: 2\n\nok", false, 202, "ok", true},
   };
   for (const Case& c : cases) {
@@ -134,7 +137,8 @@ TEST_CASE("HttpResponseParser: framing, in one piece and byte by byte") {
 }
 
 TEST_CASE("HttpResponseParser: headers are lowercased, bounded in count and length") {
-  std::string wire = "HTTP/1.1 429 Too Many\r\nRetry-After:  7 \r\nX-Long: " + std::string(1000, 'v') + "\r\n";
+  std::string wire =
+      "HTTP/1.1 429 Too Many\r\nRetry-After:  7 \r\nX-Long: " + std::string(1000, 'v') + "\r\n";
   for (int i = 0; i < 100; ++i) wire += "X-" + std::to_string(i) + ": " + std::to_string(i) + "\r\n";
   wire += "Content-Length: 0\r\n\r\n";
   HttpResponseParser parser = parse(wire, wire.size());
@@ -148,7 +152,8 @@ TEST_CASE("HttpResponseParser: headers are lowercased, bounded in count and leng
 
 TEST_CASE("HttpResponseParser: the body is kept up to kMaxResponseBody, the rest consumed") {
   const std::string body(100 * 1024, 'b');
-  const std::string wire = "HTTP/1.1 400 Bad\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string wire =
+      "HTTP/1.1 400 Bad\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   HttpResponseParser parser;
   CHECK(parser.feed(wire + "HTTP/1.1 next") == wire.size());  // stops at the end of this response
   REQUIRE(parser.done());
@@ -160,18 +165,23 @@ TEST_CASE("HttpResponseParser: malformed or oversized responses fail with a reas
       {"not http", {"SSH-2.0-OpenSSH_9.2\r\n\r\n", "not an HTTP/1.x status line"}},
       {"status not digits", {"HTTP/1.1 2x2 OK\r\n\r\n", "not an HTTP/1.x status line"}},
       {"header block too large",
-       {"HTTP/1.1 200 OK\r\nX-Big: " + std::string(kMaxResponseHeadBytes, 'h') + "\r\n\r\n", "header block over"}},
+       {"HTTP/1.1 200 OK\r\nX-Big: " + std::string(kMaxResponseHeadBytes, 'h') + "\r\n\r\n",
+        "header block over"}},
       {"endless header lines", {"HTTP/1.1 200 OK\r\n" + repeat("X: y\r\n", 4000), "header block over"}},
-      {"status line without end", {"HTTP/1.1 200 " + std::string(kMaxResponseHeadBytes * 2, 'r'), "header block over"}},
+      {"status line without end",
+       {"HTTP/1.1 200 " + std::string(kMaxResponseHeadBytes * 2, 'r'), "header block over"}},
       {"bad content-length", {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"}},
       {"conflicting content-length",
        {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "invalid Content-Length"}},
-      {"bad chunk size", {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "invalid chunk size"}},
+      {"bad chunk size",
+       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "invalid chunk size"}},
       {"huge chunk size",
        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", "invalid chunk size"}},
       {"chunk-size line too long",
-       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" + std::string(4096, 'e'), "chunk-size line over"}},
-      {"no CRLF after chunk", {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n", "no CRLF"}},
+       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" + std::string(4096, 'e'),
+        "chunk-size line over"}},
+      {"no CRLF after chunk",
+       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n", "no CRLF"}},
       {"header without name", {"HTTP/1.1 200 OK\r\n: v\r\n\r\n", "without a name"}},
   };
   for (const auto& [name, wireAndError] : rejected) {

@@ -106,7 +106,8 @@ TEST_CASE("NativeHttpClient: chunked and read-until-close bodies; the body is bo
   EventLoop loop;
   const std::string big(200 * 1024, 'x');
   ScriptedServer server(
-      {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4;e=1\r\n\":1}\r\n0\r\n\r\n", After::Keep},
+      {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4;e=1\r\n\":1}\r\n0\r\n\r\n",
+        After::Keep},
        {httpResponse(400, big), After::Keep},
        {"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nto the end", After::Close}});
   NativeHttpClient client(loop.get());
@@ -126,10 +127,11 @@ TEST_CASE("NativeHttpClient: chunked and read-until-close bodies; the body is bo
 
 TEST_CASE("NativeHttpClient: an oversized header block or a response cut short is a Network error") {
   EventLoop loop;
-  ScriptedServer server({{"HTTP/1.1 200 OK\r\nX-Flood: " + std::string(kMaxResponseHeadBytes + 10, 'f') + "\r\n\r\n",
-                          After::Keep},
-                         {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..", After::Close},
-                         {"", After::Close}});
+  ScriptedServer server(
+      {{"HTTP/1.1 200 OK\r\nX-Flood: " + std::string(kMaxResponseHeadBytes + 10, 'f') + "\r\n\r\n",
+        After::Keep},
+       {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..", After::Close},
+       {"", After::Close}});
   NativeHttpClient client(loop.get());
   Call flood = roundTrip(loop, client, post(local(server)));
   CHECK(flood.response.status == 0);
@@ -142,7 +144,8 @@ TEST_CASE("NativeHttpClient: an oversized header block or a response cut short i
   CHECK(none.response.error == TransportError::Network);
   CHECK(none.response.errorText == "127.0.0.1: connection closed by the server before any response");
   CHECK(server.accepted() == 3);
-  for (const Call* call : {&flood, &cut, &none}) CHECK(call->response.errorText.find(kSecret) == std::string::npos);
+  for (const Call* call : {&flood, &cut, &none})
+    CHECK(call->response.errorText.find(kSecret) == std::string::npos);
   closeAll(loop, client);
 }
 
@@ -191,7 +194,8 @@ TEST_CASE("NativeHttpClient: timeout, refused connection, unknown host, bad URL;
     }
     Call refused = roundTrip(loop, client, post("http://127.0.0.1:" + std::to_string(port) + "/x"));
     CHECK(refused.response.error == TransportError::Connect);
-    CHECK(refused.response.errorText == "127.0.0.1:" + std::to_string(port) + ": connect: connection refused");
+    CHECK(refused.response.errorText ==
+          "127.0.0.1:" + std::to_string(port) + ": connect: connection refused");
   }
   SECTION("unknown host") {
     Call unknown = roundTrip(loop, client, post("http://no-such-host.invalid/x"));
@@ -224,7 +228,8 @@ TEST_CASE("NativeHttpClient: close() with requests in flight calls nothing back 
   client->close();
   client->send(post(local(server)), [&](const HttpResponse&) { ++calls; });  // after close: dropped
   client.reset();
-  runUntil(loop, [] { return false; }, 100);
+  runUntil(
+      loop, [] { return false; }, 100);
   CHECK(calls == 0);
   CHECK(loop.close() == 0);
 }
@@ -244,7 +249,8 @@ TEST_CASE("NativeHttpClient over TLS: verified, reused; a wrong host or an unkno
     const auto requests = server.requests();
     REQUIRE(requests.size() == 2);
     CHECK(requests[0].size() > 300 * 1024);
-    CHECK(requests[1].starts_with("POST /api/v2/series HTTP/1.1\r\nHost: localhost:" + std::to_string(server.port())));
+    CHECK(requests[1].starts_with("POST /api/v2/series HTTP/1.1\r\nHost: localhost:" +
+                                  std::to_string(server.port())));
   }
   SECTION("host name mismatch") {
     ScriptedServer server({}, &certificates.trusted);  // the certificate names localhost only
@@ -256,9 +262,11 @@ TEST_CASE("NativeHttpClient over TLS: verified, reused; a wrong host or an unkno
   }
   SECTION("untrusted issuer") {
     ScriptedServer server({}, &certificates.untrusted);
-    Call untrusted = roundTrip(loop, client, post("https://localhost:" + std::to_string(server.port()) + "/x"));
+    Call untrusted =
+        roundTrip(loop, client, post("https://localhost:" + std::to_string(server.port()) + "/x"));
     CHECK(untrusted.response.error == TransportError::Tls);
-    CHECK(untrusted.response.errorText.find("tls: certificate: self-signed certificate") != std::string::npos);
+    CHECK(untrusted.response.errorText.find("tls: certificate: self-signed certificate") !=
+          std::string::npos);
     CHECK(untrusted.response.errorText.find(kSecret) == std::string::npos);
     CHECK(server.requests().empty());
   }

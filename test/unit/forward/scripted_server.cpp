@@ -34,7 +34,8 @@ struct ScriptedServer::Peer {
   }
 
   bool write(const std::string& bytes) {
-    if (ssl != nullptr) return bytes.empty() || SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) > 0;
+    if (ssl != nullptr)
+      return bytes.empty() || SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) > 0;
     std::size_t at = 0;
     while (at < bytes.size()) {
       const ssize_t n = ::send(fd, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);

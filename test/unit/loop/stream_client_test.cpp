@@ -71,8 +71,9 @@ TEST_CASE("StreamClient connects, writes, and finishes with a FIN after every by
   Peer peer;
   bool opened = false, finished = false;
   std::string closedReason;
-  StreamClient client(loop.get(), "127.0.0.1", peer.port, false, 5000,
-                      {[&] { opened = true; }, [&](StreamCause, const std::string& r) { closedReason = r; }, [] {}});
+  StreamClient client(
+      loop.get(), "127.0.0.1", peer.port, false, 5000,
+      {[&] { opened = true; }, [&](StreamCause, const std::string& r) { closedReason = r; }, [] {}});
   CHECK_FALSE(client.write("early"));  // not open yet: nothing queued
   REQUIRE(runUntil(loop, [&] { return opened; }));
   CHECK(client.write("a.b 1 1700000000\n"));
@@ -105,8 +106,9 @@ TEST_CASE("StreamClient reports a refused connection and the peer closing, once 
   Peer peer;
   bool opened = false;
   closes = 0;
-  StreamClient dropped(loop.get(), "localhost", peer.port, false, 5000,
-                       {[&] { opened = true; }, [&](StreamCause, const std::string& r) { ++closes, reason = r; }, [] {}});
+  StreamClient dropped(
+      loop.get(), "localhost", peer.port, false, 5000,
+      {[&] { opened = true; }, [&](StreamCause, const std::string& r) { ++closes, reason = r; }, [] {}});
   REQUIRE(runUntil(loop, [&] {
     peer.poll();
     return opened && peer.conn >= 0;
@@ -126,8 +128,9 @@ TEST_CASE("StreamClient closed while resolving or connecting calls nothing and f
   Peer peer;
   int calls = 0;
   {
-    StreamClient client(loop.get(), "127.0.0.1", peer.port, false, 5000,
-                        {[&] { ++calls; }, [&](StreamCause, const std::string&) { ++calls; }, [&] { ++calls; }});
+    StreamClient client(
+        loop.get(), "127.0.0.1", peer.port, false, 5000,
+        {[&] { ++calls; }, [&](StreamCause, const std::string&) { ++calls; }, [&] { ++calls; }});
     client.close();
     client.close();  // idempotent
   }

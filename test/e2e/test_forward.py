@@ -238,6 +238,29 @@ class ForwardTlsTest(unittest.TestCase):
             finally:
                 intake.stop()
 
+    def test_native_client_sends_over_verified_tls(self):
+        # The certificate trusted through SSL_CERT_FILE (honoured by the native client, as by
+        # OpenSSL; libcurl reads its own bundle): the series arrive over https.
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", cert], check=True, capture_output=True)
+            intake = FakeIntake(tls_cert=cert, tls_key=key).start()
+            try:
+                agent = Agent(env={"DD_API_KEY": API_KEY, "DD_DD_URL": intake.url, "DYNO": "web.1",
+                                   "DYNOSTATSD_FLUSH_INTERVAL": "1", "SSL_CERT_FILE": cert}).start()
+                for i in range(3):
+                    agent.send("fwd.tls.ok:1|c")
+                    intake.wait_for(lambda: intake.series_sum("fwd.tls.ok") >= i + 1, 15)
+                self.assertEqual(intake.series_sum("fwd.tls.ok"), 3)
+                self.assertTrue(agent.wait_for_stderr(r"stage=forward http_client=native", 5))
+                self.assertEqual(agent.stop(), 0)
+                for line in agent.stderr():
+                    self.assertNotIn(API_KEY, line)
+            finally:
+                intake.stop()
+
 
 if __name__ == "__main__":
     unittest.main()

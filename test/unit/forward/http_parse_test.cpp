@@ -5,6 +5,7 @@
 #include <string>
 
 #include "forward/http_client_factory.h"
+#include "forward/http_request_head.h"
 #include "forward/http_response_parser.h"
 #include "forward/http_url.h"
 
@@ -226,4 +227,26 @@ TEST_CASE("chooseHttpClient: the rule of http_client_factory.h") {
   }
   env = {{"HTTPS_PROXY", ""}};  // set but empty: no proxy
   CHECK(chooseHttpClient(HttpClientSetting::Native, read).kind == HttpClientKind::Native);
+}
+
+TEST_CASE("requestHead: Host and Content-Length are ours, userinfo becomes Basic auth") {
+  std::string error;
+  const auto url = parseHttpUrl("https://us%3Aer:p%40ss@[::1]:8443/v1/metrics?x=1", error);
+  REQUIRE(url);
+  HttpRequest request;
+  request.url = "unused here";
+  request.headers = {{"Host", "evil"}, {"Content-Type", "application/x-protobuf"}, {"content-length", "999"}};
+  request.body = "12345";
+  CHECK(requestHead(request, *url, error) ==
+        "POST /v1/metrics?x=1 HTTP/1.1\r\nHost: [::1]:8443\r\nContent-Type: application/x-protobuf\r\n"
+        "Authorization: Basic dXM6ZXI6cEBzcw==\r\nContent-Length: 5\r\n\r\n");
+  request.headers.emplace_back("Authorization", "Bearer token");  // the request's own wins
+  CHECK(requestHead(request, *url, error).find("Basic") == std::string::npos);
+  request.headers = {{"Bad Name", "v"}};
+  CHECK(requestHead(request, *url, error).empty());
+  CHECK(error == "a request header name is not an HTTP token");
+  request.headers = {};
+  request.method = "GET\r\nX";
+  CHECK(requestHead(request, *url, error).empty());
+  CHECK(error == "invalid request method");
 }

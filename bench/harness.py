@@ -266,7 +266,7 @@ class IntakeSink:
     """A stand-in for the Datadog intake that accepts every request (202) and keeps only counts,
     so dynostatsd's flush runs its real serialize + compress + send path at no cost to the host."""
 
-    def __init__(self):
+    def __init__(self, tls_cert=None, tls_key=None):
         import http.server
 
         sink = self
@@ -294,6 +294,13 @@ class IntakeSink:
         self.bytes = 0
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls_cert:  # https://localhost:PORT with this certificate (issued for localhost)
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_cert, tls_key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = f"https://localhost:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):

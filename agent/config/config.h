@@ -43,6 +43,9 @@ struct AggregateConfig {
 };
 
 enum class SeriesApi : std::uint8_t { V2, V1 };
+// DYNOSTATSD_HTTP_CLIENT: which HTTP client the HTTP sinks prefer (forward/http_client_factory.h
+// has the rule that may still pick libcurl).
+enum class HttpClientSetting : std::uint8_t { Native, Curl };
 enum class Compression : std::uint8_t { Zstd, Deflate, Gzip, None };
 
 struct ForwardConfig {
@@ -57,6 +60,7 @@ struct ForwardConfig {
   double backoffMaxSeconds = 64;                   // DD_FORWARDER_BACKOFF_MAX
   int shutdownDeadlineSeconds = 20;                // DYNOSTATSD_SHUTDOWN_DEADLINE: drain the queue at exit
   bool validateApiKey = true;                      // DYNOSTATSD_VALIDATE_API_KEY
+  HttpClientSetting httpClient = HttpClientSetting::Native;  // DYNOSTATSD_HTTP_CLIENT=native|curl
 };
 
 // One struct per output and source beyond Datadog, each filled by its own block of the settings

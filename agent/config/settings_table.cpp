@@ -348,6 +348,12 @@ const std::vector<Setting>& settingsTable() {
       boolean({"validate_api_key", "DYNOSTATSD_VALIDATE_API_KEY", "--validate-api-key",
                "check the API key once at start (/api/v1/validate)"},
               [](Config& c) -> bool& { return c.forward.validateApiKey; }),
+      choice<HttpClientSetting>(
+          {"http_client", "DYNOSTATSD_HTTP_CLIENT", "",
+           "native (built in; libcurl still when a proxy variable is set or libssl.so.3 is missing) or curl"},
+          [](Config& c) -> HttpClientSetting& { return c.forward.httpClient; },
+          {{"native", HttpClientSetting::Native}, {"curl", HttpClientSetting::Curl}},
+          "must be native or curl"),
       // --- otlp
       // Each OTEL_EXPORTER_OTLP_X comes before OTEL_EXPORTER_OTLP_METRICS_X: the table is applied
       // in order, so the metrics-specific variable, when set, overwrites the generic one.

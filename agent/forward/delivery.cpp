@@ -4,8 +4,6 @@
 #include <cstdio>
 #include <random>
 
-#include "forward/curl_http_client.h"
-
 namespace dynostatsd::forward {
 namespace {
 
@@ -44,10 +42,6 @@ DeliveryOptions sharedDeliveryOptions(const ForwardConfig& config, std::string s
   options.shutdownDeadlineSeconds = config.shutdownDeadlineSeconds;
   return options;
 }
-
-Delivery::Delivery(uv_loop_t* loop, const Clock& clock, DeliveryOptions options, std::vector<Route> routes)
-    : Delivery(loop, clock, std::move(options), std::move(routes), std::make_unique<CurlHttpClient>(loop),
-               defaultUniform01()) {}
 
 Delivery::Delivery(uv_loop_t* loop, const Clock& clock, DeliveryOptions options, std::vector<Route> routes,
                    std::unique_ptr<HttpClient> client, std::function<double()> uniform01)

@@ -71,8 +71,8 @@ DeliveryOptions sharedDeliveryOptions(const ForwardConfig& config, std::string s
 
 class Delivery {
  public:
-  Delivery(uv_loop_t* loop, const Clock& clock, DeliveryOptions options, std::vector<Route> routes);
-  // For tests: an injected HTTP client and source of uniform [0,1) numbers for the jitter.
+  // The HTTP client (forward/http_client_factory.h, or a test's) and the source of uniform [0,1)
+  // numbers for the jitter.
   Delivery(uv_loop_t* loop, const Clock& clock, DeliveryOptions options, std::vector<Route> routes,
            std::unique_ptr<HttpClient> client, std::function<double()> uniform01);
   ~Delivery();

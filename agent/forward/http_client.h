@@ -1,6 +1,7 @@
 #pragma once
-// HttpClient: the delivery layer's seam to the network. CurlHttpClient is the real one (libcurl on the
-// libuv loop); tests inject a fake that answers with chosen statuses.
+// HttpClient: the delivery layer's seam to the network. NativeHttpClient (HTTP/1.1 over the loop's
+// StreamClient) and CurlHttpClient (libcurl on the libuv loop) are the real ones, picked by
+// makeHttpClient (http_client_factory.h); tests inject a fake that answers with chosen statuses.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -43,11 +43,18 @@ struct StreamClient::Block {
     delete this;
   }
 
-  void fail(const std::string& reason) {
+  void fail(StreamCause cause, const std::string& reason) {
     if (state == State::Closed) return;
     state = State::Closed;
     closeHandles();
-    if (!detached && callbacks.onClosed) callbacks.onClosed(reason);  // may destroy the owner
+    if (!detached && callbacks.onClosed) callbacks.onClosed(cause, reason);  // may destroy the owner
+  }
+
+  // False once the owner closed the client or the connection ended (from inside a callback).
+  bool live() const { return !detached && state != State::Closed; }
+
+  void deliver(const char* data, std::size_t size) {
+    if (!detached && callbacks.onData) callbacks.onData(std::string_view(data, size));
   }
 
   void closeHandles() {
@@ -85,7 +92,7 @@ struct StreamClient::Block {
                         b->inFlight -= r->data.size();
                         delete r;
                         if (status < 0) {
-                          b->fail(std::string("write: ") + uv_strerror(status));
+                          b->fail(StreamCause::Network, std::string("write: ") + uv_strerror(status));
                         } else if (b->inFlight == 0 && b->state == State::Open) {
                           if (b->finishing) {
                             b->shutdown();
@@ -97,7 +104,7 @@ struct StreamClient::Block {
                       });
     if (rc != 0) {
       delete request;
-      fail(std::string("write: ") + uv_strerror(rc));
+      fail(StreamCause::Network, std::string("write: ") + uv_strerror(rc));
       return false;
     }
     inFlight += request->data.size();
@@ -134,20 +141,20 @@ struct StreamClient::Block {
     if (rc == 1) return opened();
     const int error = api->getError(ssl, rc);
     if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return;
-    fail(tlsError());
+    fail(StreamCause::Tls, tlsError());
   }
 
   void startTls() {
     api = loadTls();
     SSL_CTX* context = tlsClientContext();
-    if (api == nullptr || context == nullptr) return fail("tls: " + tlsLoadError());
+    if (api == nullptr || context == nullptr) return fail(StreamCause::Tls, "tls: " + tlsLoadError());
     ssl = api->sslNew(context);
     rbio = api->bioNew(api->bioSMem());
     wbio = api->bioNew(api->bioSMem());
     api->setBio(ssl, rbio, wbio);
     api->setConnectState(ssl);
-    api->ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, host.data());  // SNI
-    api->set1Host(ssl, host.c_str());  // the certificate must name this host
+    if (!tlsExpectPeer(*api, ssl, host))
+      return fail(StreamCause::Tls, "tls: cannot set the expected host name");
     state = State::Handshaking;
     handshake();
   }
@@ -155,18 +162,27 @@ struct StreamClient::Block {
   void onRead(ssize_t nread) {
     if (nread == 0) return;
     if (nread < 0)
-      return fail(nread == UV_EOF ? "closed_by_peer"
-                                  : std::string("read: ") + uv_strerror(static_cast<int>(nread)));
-    if (!tls) return;  // carbon sends nothing; anything else is ignored
+      return fail(
+          nread == UV_EOF ? StreamCause::PeerClosed : StreamCause::Network,
+          nread == UV_EOF ? "closed_by_peer" : std::string("read: ") + uv_strerror(static_cast<int>(nread)));
+    if (!tls) return deliver(readBuffer, static_cast<std::size_t>(nread));
     api->bioWrite(rbio, readBuffer, static_cast<int>(nread));
-    if (state == State::Handshaking) return handshake();
-    char sink[4096];
+    if (state == State::Handshaking) {
+      handshake();
+      if (!live() || state != State::Open) return;  // records after the handshake's are read below
+    }
+    char plain[16384];
     for (;;) {
-      const int n = api->read(ssl, sink, sizeof sink);
-      if (n > 0) continue;
+      const int n = api->read(ssl, plain, sizeof plain);
+      if (n > 0) {
+        deliver(plain, static_cast<std::size_t>(n));
+        if (!live()) return;
+        continue;
+      }
       const int error = api->getError(ssl, n);
-      if (error == SSL_ERROR_ZERO_RETURN) return fail("closed_by_peer");
-      if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) return fail(tlsError());
+      if (error == SSL_ERROR_ZERO_RETURN) return fail(StreamCause::PeerClosed, "closed_by_peer");
+      if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
+        return fail(StreamCause::Tls, tlsError());
       break;
     }
     flushTls();
@@ -178,7 +194,7 @@ struct StreamClient::Block {
           Block* b = static_cast<Block*>(req->data);
           auto done = std::move(b->finishDone);
           b->detached = true;  // a clean end, not a failure to report
-          b->fail("finished");
+          b->fail(StreamCause::PeerClosed, "finished");
           if (done) done();
           b->release();
         }) == 0) {
@@ -187,7 +203,7 @@ struct StreamClient::Block {
     }
     auto done = std::move(finishDone);
     detached = true;
-    fail("finished");
+    fail(StreamCause::PeerClosed, "finished");
     if (done) done();
   }
 };
@@ -211,7 +227,10 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
   if (b->timerInit) {
     ++b->outstanding;
     uvOk(uv_timer_start(
-             &b->timer, [](uv_timer_t* t) { static_cast<Block*>(t->data)->fail("connect_timeout"); },
+             &b->timer,
+             [](uv_timer_t* t) {
+               static_cast<Block*>(t->data)->fail(StreamCause::ConnectTimeout, "connect_timeout");
+             },
              connectTimeoutMillis, 0),
          "uv_timer_start");
   }
@@ -228,7 +247,7 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
           return b->release();
         }
         if (status < 0) {
-          b->fail("resolve " + b->host + ": " + uv_strerror(status));
+          b->fail(StreamCause::Resolve, "resolve " + b->host + ": " + uv_strerror(status));
           return b->release();
         }
         // IPv4 first (localhost often resolves to ::1 first while carbon listens on 0.0.0.0).
@@ -241,7 +260,7 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
         }
         if (!uvOk(uv_tcp_init(b->loop, &b->tcp), "uv_tcp_init")) {
           uv_freeaddrinfo(result);
-          b->fail("tcp: cannot create a socket");
+          b->fail(StreamCause::Network, "tcp: cannot create a socket");
           return b->release();
         }
         b->tcpInit = true;
@@ -251,7 +270,7 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
           Block* b = static_cast<Block*>(req->data);
           if (b->state != Block::State::Closed) {
             if (status < 0) {
-              b->fail(std::string("connect: ") + uv_strerror(status));
+              b->fail(StreamCause::Connect, std::string("connect: ") + uv_strerror(status));
             } else {
               uv_tcp_nodelay(&b->tcp, 1);
               const int reading = uv_read_start(
@@ -264,7 +283,7 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
                     static_cast<Block*>(s->data)->onRead(nread);
                   });
               if (!uvOk(reading, "uv_read_start")) {
-                b->fail("read: cannot start");
+                b->fail(StreamCause::Network, "read: cannot start");
               } else if (b->tls) {
                 b->startTls();
               } else {
@@ -278,7 +297,7 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
         if (rc == 0) {
           ++b->outstanding;
         } else {
-          b->fail(std::string("connect: ") + uv_strerror(rc));
+          b->fail(StreamCause::Connect, std::string("connect: ") + uv_strerror(rc));
         }
         b->release();
       },
@@ -288,7 +307,11 @@ StreamClient::StreamClient(uv_loop_t* loop, std::string host, int port, bool tls
   } else if (b->timerInit) {
     // Reported from the loop, as every other failure, never from inside the constructor.
     uv_timer_start(
-        &b->timer, [](uv_timer_t* t) { static_cast<Block*>(t->data)->fail("resolve: cannot start"); }, 0, 0);
+        &b->timer,
+        [](uv_timer_t* t) {
+          static_cast<Block*>(t->data)->fail(StreamCause::Resolve, "resolve: cannot start");
+        },
+        0, 0);
   }
 }
 
@@ -309,7 +332,7 @@ bool StreamClient::write(std::string_view bytes) {
     const int n =
         b->api->write(b->ssl, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 20)));
     if (n <= 0) {
-      b->fail(b->tlsError());
+      b->fail(StreamCause::Tls, b->tlsError());
       return false;
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
@@ -343,7 +366,7 @@ void StreamClient::close() {
   block_ = nullptr;
   b->owner = nullptr;
   b->detached = true;
-  b->fail("closed");
+  b->fail(StreamCause::PeerClosed, "closed");
 }
 
 }  // namespace dynostatsd

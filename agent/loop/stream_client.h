@@ -8,7 +8,8 @@
 //          any state -> Closed on an error, the peer closing, or the connect deadline;
 //          onClosed(reason) runs exactly once, unless close() was called first.
 // Input: bytes to send (write()), copied into libuv write requests. Output: the callbacks below.
-// Reading: whatever the peer sends is discarded (TLS records are fed to OpenSSL); EOF closes.
+// Reading: what the peer sends (decrypted, with TLS) goes to onData when set, else it is
+// discarded; EOF closes (StreamCause::PeerClosed).
 // Ownership: the uv handles, requests and OpenSSL objects live in a heap Block freed only when
 // the last handle and request callback ran, so the owner may destroy the client at any time.
 #include <uv.h>
@@ -17,13 +18,19 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace dynostatsd {
 
+// Why a connection ended (onClosed), for owners that map it to their own errors.
+enum class StreamCause : std::uint8_t { PeerClosed, Resolve, Connect, ConnectTimeout, Tls, Network };
+
 struct StreamClientCallbacks {
   std::function<void()> onOpen;
-  std::function<void(const std::string& reason)> onClosed;
+  std::function<void(StreamCause cause, const std::string& reason)> onClosed;
   std::function<void()> onDrained;  // every byte written so far was handed to the kernel
+  // Bytes from the peer (plaintext). It may call close() or destroy the client.
+  std::function<void(std::string_view bytes)> onData;
 };
 
 class StreamClient {

@@ -1,7 +1,9 @@
 #pragma once
 // TlsApi: the OpenSSL functions StreamClient uses, opened with dlopen("libssl.so.3") the first
-// time a TLS connection is made, so an agent that never speaks TLS itself never maps libssl (as
-// curl_driver.h does for libcurl). The types are OpenSSL's own, from its headers.
+// time a TLS connection is made (or the native HTTP client is chosen), so an agent that never
+// speaks TLS itself never maps libssl (as curl_driver.h does for libcurl). The types are
+// OpenSSL 3's own, from its headers: libssl.so.1.1 is never tried (its ABI was not checked
+// against this table), and the HTTP client falls back to libcurl where only 1.1 exists.
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -12,10 +14,14 @@
 namespace dynostatsd {
 
 struct TlsApi {
+  decltype(&::SSL_CTX_load_verify_locations) ctxLoadVerifyLocations;
+  decltype(&::X509_get_default_cert_file) defaultCertFile;
+  decltype(&::X509_get_default_cert_file_env) defaultCertFileEnv;
+  decltype(&::X509_get_default_cert_dir) defaultCertDir;
+  decltype(&::X509_get_default_cert_dir_env) defaultCertDirEnv;
   decltype(&::TLS_client_method) clientMethod;
   decltype(&::SSL_CTX_new) ctxNew;
   decltype(&::SSL_CTX_free) ctxFree;
-  decltype(&::SSL_CTX_set_default_verify_paths) ctxSetDefaultVerifyPaths;
   decltype(&::SSL_CTX_set_verify) ctxSetVerify;
   decltype(&::SSL_CTX_ctrl) ctxCtrl;
   decltype(&::SSL_new) sslNew;
@@ -49,8 +55,19 @@ const TlsApi* loadTls();
 const std::string& tlsLoadError();
 
 // One client context shared by every TLS connection: TLS >= 1.2, peer verification against the
-// system store (OpenSSL's default paths; SSL_CERT_FILE / SSL_CERT_DIR override them). nullptr
-// when it cannot be built (tlsLoadError() then says why).
+// system store, buffers released while a connection is idle. nullptr when it cannot be built
+// (tlsLoadError() then says why). The store is OpenSSL's default paths, with one saving:
+//   SSL_CERT_FILE  SSL_CERT_DIR  trusted
+//   unset          unset         the default directory alone when it holds hashed links (a
+//                                root is read from disk when a handshake needs it), else the
+//                                default bundle file and directory
+//   set            any           that file (parsed at once) and the directory (as OpenSSL does)
+//   unset          set           the default bundle file and that directory (as OpenSSL does)
+// Debian's and Ubuntu's ca-certificates write the same roots to both default places.
 SSL_CTX* tlsClientContext();
+
+// Sets up `ssl` to expect `host`: SNI (not for an IP literal, RFC 6066 section 3) and the name
+// (or address) the certificate must hold. False when OpenSSL refuses it.
+bool tlsExpectPeer(const TlsApi& api, SSL* ssl, const std::string& host);
 
 }  // namespace dynostatsd

@@ -217,27 +217,49 @@ class ForwardValuesTest(ForwardTestCase):
 
 
 class ForwardTlsTest(unittest.TestCase):
-    def test_tls_verification_is_always_on(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                            "-keyout", key, "-out", cert], check=True, capture_output=True)
-            intake = FakeIntake(tls_cert=cert, tls_key=key).start()
-            try:
-                self.assertTrue(intake.url.startswith("https://"))
-                agent = Agent(env={"DD_API_KEY": API_KEY, "DD_DD_URL": intake.url, "DYNO": "web.1",
-                                   "DYNOSTATSD_FLUSH_INTERVAL": "1"}).start()
-                agent.send("fwd.tls:1|c")
-                # A self-signed certificate is refused: the request never reaches the intake.
-                self.assertTrue(agent.wait_for_stderr(r"reason=tls endpoint=series_v2", 15))
-                agent.stop()
-                self.assertEqual(intake.records(), [])
-                for line in agent.stderr():
-                    self.assertNotIn(API_KEY, line)
-            finally:
-                intake.stop()
+    """A FakeIntake over https with a self-signed certificate for 127.0.0.1 (self.cert)."""
 
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.cert, key = os.path.join(self.tmp.name, "cert.pem"), os.path.join(self.tmp.name, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+        self.intake = FakeIntake(tls_cert=self.cert, tls_key=key).start()
+        self.assertTrue(self.intake.url.startswith("https://"))
+
+    def tearDown(self):
+        self.intake.stop()
+        self.tmp.cleanup()
+
+    def start_agent(self, **env):
+        return Agent(env={"DD_API_KEY": API_KEY, "DD_DD_URL": self.intake.url, "DYNO": "web.1",
+                          "DYNOSTATSD_FLUSH_INTERVAL": "1", **env}).start()
+
+    def assert_no_key_in_logs(self, agent):
+        for line in agent.stderr():
+            self.assertNotIn(API_KEY, line)
+
+    def test_tls_verification_is_always_on(self):
+        agent = self.start_agent()
+        agent.send("fwd.tls:1|c")
+        # A self-signed certificate is refused: the request never reaches the intake.
+        self.assertTrue(agent.wait_for_stderr(r"reason=tls endpoint=series_v2", 15))
+        agent.stop()
+        self.assertEqual(self.intake.records(), [])
+        self.assert_no_key_in_logs(agent)
+
+    def test_native_client_sends_over_verified_tls(self):
+        # The certificate trusted through SSL_CERT_FILE (honoured by the native client, as by
+        # OpenSSL; libcurl reads its own bundle): the series arrive over https.
+        agent = self.start_agent(SSL_CERT_FILE=self.cert)
+        for i in range(3):
+            agent.send("fwd.tls.ok:1|c")
+            self.intake.wait_for(lambda: self.intake.series_sum("fwd.tls.ok") >= i + 1, 15)
+        self.assertEqual(self.intake.series_sum("fwd.tls.ok"), 3)
+        self.assertTrue(agent.wait_for_stderr(r"stage=forward http_client=native", 5))
+        self.assertEqual(agent.stop(), 0)
+        self.assert_no_key_in_logs(agent)
 
 if __name__ == "__main__":
     unittest.main()

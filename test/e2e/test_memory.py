@@ -1,7 +1,9 @@
 """Memory footprint: what the real agent maps and holds, read from /proc/<pid>.
 
-libcurl (and the TLS, Kerberos, LDAP... libraries it pulls in) is opened with dlopen() only when
-the agent forwards, so an agent without an API key never maps it; libstdc++ is linked statically.
+The agent forwards with its own HTTP client, which opens libssl with dlopen() at the first
+https:// request; libcurl (and the TLS, Kerberos, LDAP... libraries it pulls in) is opened only
+when the agent picks it (a proxy variable, DYNOSTATSD_HTTP_CLIENT=curl, no libssl.so.3), so an
+agent without an API key maps neither; libstdc++ is linked statically.
 """
 
 import os
@@ -77,16 +79,31 @@ class MemoryTest(unittest.TestCase):
             # 1.4 MB measured (heap, stacks, the receive slots); 3 MB leaves room, 8 MB would be a leak.
             self.assertLess(anon, 3 * 1024)
 
-    def test_forwarding_agent_loads_curl_and_delivers(self):
+    def test_forwarding_agent_delivers_over_http_without_curl_or_openssl(self):
         intake = FakeIntake().start()
         try:
             agent = self.start(DD_API_KEY=API_KEY, DD_DD_URL=intake.url)
             agent.send("page.views:3|c")
             intake.wait_for(lambda: intake.series("page.views"), timeout=15)
             libs = mapped_libraries(agent.proc.pid)
+            # http:// only: the native client needs no TLS library at all.
+            self.assertEqual([l for l in libs if l.startswith(CURL_STACK)], [], sorted(libs))
+            self.assertEqual(agent.stop(), 0)
+            self.assertTrue([l for l in agent.stderr() if "http_client=native" in l])
+        finally:
+            intake.stop()
+
+    def test_curl_client_loads_curl_and_delivers(self):
+        intake = FakeIntake().start()
+        try:
+            agent = self.start(DD_API_KEY=API_KEY, DD_DD_URL=intake.url, DYNOSTATSD_HTTP_CLIENT="curl")
+            agent.send("page.views:3|c")
+            intake.wait_for(lambda: intake.series("page.views"), timeout=15)
+            libs = mapped_libraries(agent.proc.pid)
             self.assertTrue([l for l in libs if l.startswith("libcurl.so.4")], sorted(libs))
             self.assertEqual(agent.stop(), 0)
             self.assertFalse([l for l in agent.stderr() if "libcurl_unavailable" in l])
+            self.assertTrue([l for l in agent.stderr() if "http_client=curl reason=configured" in l])
         finally:
             intake.stop()
 

@@ -101,6 +101,15 @@ t::wait_until 10 bash -c "source '${REPO}/test/buildpack/lib.sh'; INTAKE_RECORD=
 t::eq "$(t::intake_points stack.ok dyno:web.1 | t::sum)" 5 "datagrams from the run-root dyno reach the intake tagged dyno:web.1"
 pid=$(t::agent_pids "$id" | head -n1)
 t::figure "agent RSS in the run root (idle): $("$HEROKU" exec "$id" -- "awk '/^VmRSS/ {print \$2}' /proc/${pid}/status") kB"
+# https:// goes through the native client where libssl.so.3 exists, else through libcurl (bullseye:
+# libssl1.1 only); either way the key validation reaches the network (nothing listens on port 9).
+out=$("$HEROKU" exec "$id" -- "DD_API_KEY=stack-test-key DD_DD_URL=https://127.0.0.1:9 DD_DOGSTATSD_PORT=$(t::free_udp_port) DYNOSTATSD_SHUTDOWN_DEADLINE=0 timeout 3 /app/.dynostatsd/bin/dynostatsd run 2>&1 | grep stage=forward")
+if compgen -G "${run_root}/usr/lib/*/libssl.so.3" >/dev/null; then
+  t::contains "$out" "http_client=native" "https:// through the native client (libssl.so.3 in the run root)"
+else
+  t::contains "$out" "http_client=curl reason=libssl_unavailable" "https:// through libcurl (no libssl.so.3 in the run root)"
+fi
+t::contains "$out" "reason=connect" "the https:// key validation reached the network"
 t::send "$id" "$port" "stack.final:1|c"
 "$HEROKU" stop "$id" 2>/dev/null
 t::eq "$(t::intake_points stack.final dyno:web.1 | t::sum)" 1 "the metric sent right before SIGTERM arrives"

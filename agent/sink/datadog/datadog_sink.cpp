@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "config/config_values.h"
-#include "forward/curl_http_client.h"
+#include "forward/http_client_factory.h"
 #include "sink/registry.h"
 
 namespace dynostatsd::datadog {
@@ -78,7 +78,7 @@ Outcome classify(const HttpResponse& response, std::int64_t nowSeconds) {
 }
 
 DatadogSink::DatadogSink(uv_loop_t* loop, const ForwardConfig& config, const Clock& clock)
-    : DatadogSink(loop, config, clock, std::make_unique<forward::CurlHttpClient>(loop), nullptr) {}
+    : DatadogSink(loop, config, clock, forward::makeHttpClient(loop, config), nullptr) {}
 
 DatadogSink::DatadogSink(uv_loop_t* loop, const ForwardConfig& config, const Clock& clock,
                          std::unique_ptr<forward::HttpClient> client, std::function<double()> uniform01)
@@ -130,11 +130,6 @@ void DatadogSink::start() {
              "url=" + log::quote(forward::displayUrl(baseUrl_)) +
                  " series_api=" + (config_.seriesApi == SeriesApi::V2 ? "v2" : "v1") +
                  " api_key=" + log::quote(log::maskSecret(config_.apiKey)) + " sink=datadog");
-  if (!forward::curlResolvesAsynchronously()) {
-    log::write(log::Level::Warn, kStage,
-               "reason=sync_dns msg=\"this libcurl resolves host names synchronously; a slow DNS lookup "
-               "delays the event loop\"");
-  }
   if (!config_.validateApiKey || config_.apiKey.empty() || delivery_.closed()) return;
   forward::HttpRequest request;
   request.method = "GET";

@@ -90,8 +90,10 @@ void GraphiteSink::connect() {
   if (closed_ || client_) return;
   client_ = std::make_unique<StreamClient>(
       loop_, endpoint_.host, endpoint_.port, endpoint_.tls, kConnectTimeoutMillis,
-      StreamClientCallbacks{[this] { onOpen(); }, [this](const std::string& reason) { onClosed(reason); },
-                            [this] { pump(); }});
+      StreamClientCallbacks{[this] { onOpen(); },
+                            [this](StreamCause, const std::string& reason) { onClosed(reason); },
+                            [this] { pump(); },
+                            {}});
 }
 
 void GraphiteSink::onOpen() {

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "config/otel_values.h"
-#include "forward/curl_http_client.h"
+#include "forward/http_client_factory.h"
 #include "sink/otlp/protobuf_reader.h"
 #include "sink/registry.h"
 
@@ -97,7 +97,7 @@ std::string errorMessage(const HttpResponse& response) {
 }
 
 OtlpSink::OtlpSink(uv_loop_t* loop, const Config& config, const Clock& clock)
-    : OtlpSink(loop, config, clock, std::make_unique<forward::CurlHttpClient>(loop), nullptr) {}
+    : OtlpSink(loop, config, clock, forward::makeHttpClient(loop, config.forward), nullptr) {}
 
 OtlpSink::OtlpSink(uv_loop_t* loop, const Config& config, const Clock& clock,
                    std::unique_ptr<forward::HttpClient> client, std::function<double()> uniform01)

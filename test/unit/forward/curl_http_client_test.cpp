@@ -288,7 +288,8 @@ TEST_CASE("Delivery with the real client and a custom route: 503 + Retry-After, 
   options.sink = "test";
   options.backoffBaseSeconds = 0.01;  // the server's Retry-After (1 s) wins over 10-20 ms
   options.backoffMaxSeconds = 0.02;
-  Delivery delivery(&loop, clock, options, {route});
+  Delivery delivery(&loop, clock, options, {route}, std::make_unique<CurlHttpClient>(&loop),
+                    defaultUniform01());
   serialize::Payload payload;
   payload.body = "payload-bytes";
   payload.items = 3;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "loop/event_loop.h"
 #include "loop/timer.h"
@@ -70,8 +71,9 @@ TEST_CASE("StreamClient connects, writes, and finishes with a FIN after every by
   Peer peer;
   bool opened = false, finished = false;
   std::string closedReason;
-  StreamClient client(loop.get(), "127.0.0.1", peer.port, false, 5000,
-                      {[&] { opened = true; }, [&](const std::string& r) { closedReason = r; }, [] {}});
+  StreamClient client(
+      loop.get(), "127.0.0.1", peer.port, false, 5000,
+      {[&] { opened = true; }, [&](StreamCause, const std::string& r) { closedReason = r; }, [] {}});
   CHECK_FALSE(client.write("early"));  // not open yet: nothing queued
   REQUIRE(runUntil(loop, [&] { return opened; }));
   CHECK(client.write("a.b 1 1700000000\n"));
@@ -96,7 +98,7 @@ TEST_CASE("StreamClient reports a refused connection and the peer closing, once 
   int closes = 0;
   std::string reason;
   StreamClient refused(loop.get(), "127.0.0.1", port, false, 5000,
-                       {[] {}, [&](const std::string& r) { ++closes, reason = r; }, [] {}});
+                       {[] {}, [&](StreamCause, const std::string& r) { ++closes, reason = r; }, [] {}});
   REQUIRE(runUntil(loop, [&] { return closes > 0; }));
   CHECK(reason == "connect: connection refused");
   CHECK_FALSE(refused.open());
@@ -104,8 +106,9 @@ TEST_CASE("StreamClient reports a refused connection and the peer closing, once 
   Peer peer;
   bool opened = false;
   closes = 0;
-  StreamClient dropped(loop.get(), "localhost", peer.port, false, 5000,
-                       {[&] { opened = true; }, [&](const std::string& r) { ++closes, reason = r; }, [] {}});
+  StreamClient dropped(
+      loop.get(), "localhost", peer.port, false, 5000,
+      {[&] { opened = true; }, [&](StreamCause, const std::string& r) { ++closes, reason = r; }, [] {}});
   REQUIRE(runUntil(loop, [&] {
     peer.poll();
     return opened && peer.conn >= 0;
@@ -125,8 +128,9 @@ TEST_CASE("StreamClient closed while resolving or connecting calls nothing and f
   Peer peer;
   int calls = 0;
   {
-    StreamClient client(loop.get(), "127.0.0.1", peer.port, false, 5000,
-                        {[&] { ++calls; }, [&](const std::string&) { ++calls; }, [&] { ++calls; }});
+    StreamClient client(
+        loop.get(), "127.0.0.1", peer.port, false, 5000,
+        {[&] { ++calls; }, [&](StreamCause, const std::string&) { ++calls; }, [&] { ++calls; }});
     client.close();
     client.close();  // idempotent
   }
@@ -136,5 +140,44 @@ TEST_CASE("StreamClient closed while resolving or connecting calls nothing and f
   runUntil(
       loop, [] { return false; }, 300);
   CHECK(calls == 0);
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("StreamClient hands what the peer sends to onData and says why it closed") {
+  EventLoop loop;
+  Peer peer;
+  bool opened = false;
+  std::string data;
+  std::vector<StreamCause> causes;
+  StreamClientCallbacks callbacks;
+  callbacks.onOpen = [&] { opened = true; };
+  callbacks.onClosed = [&](StreamCause cause, const std::string&) { causes.push_back(cause); };
+  callbacks.onData = [&](std::string_view bytes) { data.append(bytes); };
+  StreamClient client(loop.get(), "127.0.0.1", peer.port, false, 5000, callbacks);
+  REQUIRE(runUntil(loop, [&] {
+    peer.poll();
+    return opened && peer.conn >= 0;
+  }));
+  REQUIRE(::send(peer.conn, "HTTP/1.1 202 X\r\n", 16, 0) == 16);
+  REQUIRE(runUntil(loop, [&] { return data.size() == 16; }));
+  CHECK(data == "HTTP/1.1 202 X\r\n");
+  ::close(peer.conn);
+  peer.conn = -1;
+  REQUIRE(runUntil(loop, [&] { return !causes.empty(); }));
+  CHECK(causes == std::vector<StreamCause>{StreamCause::PeerClosed});
+
+  int port;
+  {
+    Peer gone;
+    port = gone.port;
+  }
+  causes.clear();
+  StreamClient refused(loop.get(), "127.0.0.1", port, false, 5000, callbacks);
+  REQUIRE(runUntil(loop, [&] { return !causes.empty(); }));
+  CHECK(causes == std::vector<StreamCause>{StreamCause::Connect});
+  causes.clear();
+  StreamClient unknown(loop.get(), "no-such-host.invalid", port, false, 5000, callbacks);
+  REQUIRE(runUntil(loop, [&] { return !causes.empty(); }));
+  CHECK(causes == std::vector<StreamCause>{StreamCause::Resolve});
   CHECK(loop.close() == 0);
 }

@@ -185,7 +185,7 @@ bool readSuperviseArgs(int argc, char** argv, supervise::SuperviseOptions& optio
     }
     const std::size_t equals = arg.find('=');
     const std::string_view name = arg.substr(0, equals);
-    std::string* field = name == "--app-dir" ? &options.appDir
+    std::string* field = name == "--app-dir"   ? &options.appDir
                          : name == "--run-dir" ? &options.runDir
                          : name == "--agent"   ? &options.agent
                                                : nullptr;

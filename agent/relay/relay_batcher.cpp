@@ -21,7 +21,8 @@ constexpr std::array<std::uint32_t, 256> kCrc32Table = [] {
 
 std::uint32_t crc32Of(std::string_view bytes) {
   std::uint32_t crc = 0xFFFFFFFFu;
-  for (const char byte : bytes) crc = kCrc32Table[(crc ^ static_cast<unsigned char>(byte)) & 0xFFu] ^ (crc >> 8);
+  for (const char byte : bytes)
+    crc = kCrc32Table[(crc ^ static_cast<unsigned char>(byte)) & 0xFFu] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
 }
 

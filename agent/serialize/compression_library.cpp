@@ -20,8 +20,8 @@ void* openLibrary(const char* soname, std::string& error) {
 
 void logMissing(const char* soname, const std::string& error) {
   log::write(log::Level::Error, "serialize",
-             "msg=\"cannot load the compression library, payloads are not sent\" library=" + std::string(soname) +
-                 " error=" + log::quote(error) +
+             "msg=\"cannot load the compression library, payloads are not sent\" library=" +
+                 std::string(soname) + " error=" + log::quote(error) +
                  " fix=\"install it, or set DYNOSTATSD_COMPRESSION=none (Datadog) or "
                  "OTEL_EXPORTER_OTLP_COMPRESSION=none (OTLP)\"");
 }
@@ -33,7 +33,8 @@ const ZlibApi* loadZlib() {
     static ZlibApi table{};
     std::string error;
     void* library = openLibrary(kZlibLibrary, error);
-    const bool ok = library != nullptr && resolveSymbol(library, "deflateInit2_", table.deflateInit2_, error) &&
+    const bool ok = library != nullptr &&
+                    resolveSymbol(library, "deflateInit2_", table.deflateInit2_, error) &&
                     resolveSymbol(library, "deflateBound", table.deflateBound, error) &&
                     resolveSymbol(library, "deflate", table.deflate, error) &&
                     resolveSymbol(library, "deflateEnd", table.deflateEnd, error) &&
@@ -51,7 +52,8 @@ const ZstdApi* loadZstd() {
     static ZstdApi table{};
     std::string error;
     void* library = openLibrary(kZstdLibrary, error);
-    const bool ok = library != nullptr && resolveSymbol(library, "ZSTD_compressBound", table.compressBound, error) &&
+    const bool ok = library != nullptr &&
+                    resolveSymbol(library, "ZSTD_compressBound", table.compressBound, error) &&
                     resolveSymbol(library, "ZSTD_compress", table.compress, error) &&
                     resolveSymbol(library, "ZSTD_decompress", table.decompress, error) &&
                     resolveSymbol(library, "ZSTD_getFrameContentSize", table.getFrameContentSize, error) &&

@@ -28,7 +28,7 @@ std::optional<std::string> deflateBody(std::string_view data, int windowBits) {
   if (z == nullptr) return std::nullopt;
   z_stream stream{};
   if (z->deflateInit2_(&stream, kZlibLevel, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                      static_cast<int>(sizeof(z_stream))) != Z_OK)
+                       static_cast<int>(sizeof(z_stream))) != Z_OK)
     return std::nullopt;
   // deflateBound assumes a zlib header; gzip's is 12 bytes longer.
   OutputBuffer out(z->deflateBound(&stream, static_cast<uLong>(data.size())) + 32);

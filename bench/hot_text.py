@@ -4,12 +4,14 @@
   /usr/bin/python3 bench/hot_text.py BIN [--out agent/hot_text.ld] [--seconds 6]
 
 BIN: a dynostatsd binary built from this tree with -DDYNOSTATSD_HOT_TEXT=OFF (the default layout).
-It runs `BIN supervise` under valgrind's callgrind (--trace-children) in a private HOME twice,
-as at dyno boot: log-only, then with DD_API_KEY and a local intake answering 202, each time with a
-few seconds of mixed DogStatsD traffic (every metric type, tags, events, service checks) and a
-SIGTERM at the end. The functions of BIN that ran are listed in this order: the detached
-supervisor's, the agent's (log-only), the agent's (with a key), then the rest (start-up, the
-first process before it detaches); a function appears once, at its first place.
+It runs `BIN supervise` under valgrind's callgrind (--trace-children) in a private HOME, as at
+dyno boot, five times: log-only idle, log-only with the lines most apps send (counters, gauges,
+timers, histograms), log-only with every kind of line (sets, distributions, events, service
+checks too), then with DD_API_KEY and a local intake answering 202, idle and with every kind of
+line; a few seconds each, with a 1 s flush, and a SIGTERM at the end. The functions of BIN that ran
+are listed in this order: the detached supervisor's, the agent's in each of those boots, then the
+rest (the first process, before it detaches); a function appears once, at its first place. So
+what more dynos run comes first, and an agent touches the fewest windows for what it does.
 
 Why: the kernel maps file pages in aligned 64 KiB windows around each fault (fault-around), so a
 process's resident text is the number of distinct windows it touches, not the bytes it runs. Spread
@@ -36,7 +38,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import IntakeSink as Intake  # noqa: E402  answers 202 to everything
 from harness import freePort  # noqa: E402
 
-# Every kind of line an app sends, with tags: the parse, aggregate and flush paths of each type.
+# What most apps send (counters, gauges, timers, histograms), then every other kind of line: the
+# parse, aggregate and flush paths of each type, listed after the ones more dynos run.
+COMMON = [
+    b"page.views:1|c|#route:home,status:200",
+    b"page.views:3|c|@0.5|#route:cart,status:200",
+    b"queue.depth:7|g|#queue:default",
+    b"request.time:12.5|ms|#route:home",
+    b"request.size:512|h|#route:home",
+]
 TRAFFIC = [
     b"page.views:1|c|#route:home,status:200",
     b"page.views:3|c|@0.5|#route:cart,status:200",
@@ -60,7 +70,7 @@ def callgrind(out_pattern):
             "--dump-before=fork", "--dump-before=__libc_fork", "--dump-before=_Fork"]
 
 
-def run_dyno(binary, work, label, extra_env, seconds):
+def run_dyno(binary, work, label, extra_env, seconds, traffic):
     """One boot: returns {role: [callgrind files]} for 'first', 'supervisor' and 'agent'."""
     home = os.path.join(work, label)
     os.makedirs(home)
@@ -79,8 +89,9 @@ def run_dyno(binary, work, label, extra_env, seconds):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     end = time.time() + seconds
     while time.time() < end:
-        sock.sendto(b"\n".join(TRAFFIC), ("127.0.0.1", port))
-        for line in TRAFFIC:
+        if traffic:
+            sock.sendto(b"\n".join(traffic), ("127.0.0.1", port))
+        for line in traffic:
             sock.sendto(line, ("127.0.0.1", port))
         time.sleep(0.05)
     with open(os.path.join(run_dir, "supervisor.pid")) as f:
@@ -150,15 +161,18 @@ def main():
         sys.exit("hot_text: BIN is linked with hot_text.ld; build one with cmake -DDYNOSTATSD_HOT_TEXT=OFF")
     work = tempfile.mkdtemp(prefix="hot-text.")
     intake = Intake()
+    key = {"DD_API_KEY": "hot0000000000000000000000000000", "DD_DD_URL": intake.url,
+           "DYNOSTATSD_VALIDATE_API_KEY": "false"}
+    # (label, environment, traffic), in the order their functions are laid out after the supervisor's.
+    boots = [("idle", {}, []), ("common", {}, COMMON), ("all", {}, TRAFFIC), ("key-idle", key, []),
+             ("key-all", key, TRAFFIC)]
     try:
-        log_only = run_dyno(binary, work, "logonly", {}, args.seconds)
-        keyed = run_dyno(binary, work, "key", {"DD_API_KEY": "hot0000000000000000000000000000", "DD_DD_URL": intake.url,
-                                              "DYNOSTATSD_VALIDATE_API_KEY": "false"}, args.seconds)
+        profiles = [run_dyno(binary, work, label, env, args.seconds, traffic) for label, env, traffic in boots]
     finally:
         intake.stop()
     order = []
-    for files, role in ((log_only, "supervisor"), (log_only, "agent"), (keyed, "agent"), (keyed, "supervisor"),
-                        (log_only, "first"), (keyed, "first")):
+    roles = [(profiles[0], "supervisor")] + [(p, "agent") for p in profiles] + [(p, "first") for p in profiles]
+    for files, role in roles:
         if role not in files:
             sys.exit(f"hot_text: no callgrind output for the {role}; see {work}")
         for path in files[role]:

@@ -201,6 +201,16 @@ bool readSuperviseArgs(int argc, char** argv, supervise::SuperviseOptions& optio
   return true;
 }
 
+// `dynostatsd run`: the agent until SIGTERM.
+int runAgent(const SettingFlags& flags, std::uint64_t startedAtNanos) {
+  // Only for `run`: SIG_IGN survives exec, so a command that starts other programs must not set it.
+  ignoreFatalSignalsUntilHandled();
+  LoadedConfig loaded;
+  if (!load(flags, loaded)) return 2;
+  Agent agent(loaded, startedAtNanos);
+  return agent.run();
+}
+
 }  // namespace
 
 int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
@@ -208,6 +218,9 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
     options.argv0 = argv[0];
     return supervise::runSupervise(std::move(options));
   }
+  // `run` alone, as the supervisor starts the agent: no flag to read, so no CLI11 objects either
+  // (their code and heap stay out of the agent: RSS -0.1 MB measured).
+  if (argc == 2 && std::string_view(argv[1]) == "run") return runAgent(SettingFlags{}, startedAtNanos);
 
   // On the heap so `supervise` can free it (and CLI11's few hundred KB of option objects) before
   // it becomes the long-lived process beside the agent.
@@ -314,12 +327,7 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
     if (!load(drainFlags, loaded)) return 2;
     return drainCommand(loaded, startedAtNanos);
   }
-  // Only for `run`: SIG_IGN survives exec, so a command that starts other programs must not set it.
-  ignoreFatalSignalsUntilHandled();
-  LoadedConfig loaded;
-  if (!load(runFlags, loaded)) return 2;
-  Agent agent(loaded, startedAtNanos);
-  return agent.run();
+  return runAgent(runFlags, startedAtNanos);
 }
 
 }  // namespace dynostatsd

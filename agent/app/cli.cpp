@@ -60,11 +60,11 @@ struct SettingFlags {
   }
 };
 
-bool load(const SettingFlags& flags, LoadedConfig& loaded) {
+bool load(const ConfigInputs& inputs, LoadedConfig& loaded) {
   ConfigError error;
   bool ok = false;
   try {
-    ok = loadConfig(flags.inputs(), loaded, error);
+    ok = loadConfig(inputs, loaded, error);
   } catch (const std::exception& e) {  // never an abort: the supervisor must see exit 2
     error.setting = "config_file";
     error.message = std::string("cannot load the configuration: ") + e.what();
@@ -202,11 +202,11 @@ bool readSuperviseArgs(int argc, char** argv, supervise::SuperviseOptions& optio
 }
 
 // `dynostatsd run`: the agent until SIGTERM.
-int runAgent(const SettingFlags& flags, std::uint64_t startedAtNanos) {
+int runAgent(const ConfigInputs& inputs, std::uint64_t startedAtNanos) {
   // Only for `run`: SIG_IGN survives exec, so a command that starts other programs must not set it.
   ignoreFatalSignalsUntilHandled();
   LoadedConfig loaded;
-  if (!load(flags, loaded)) return 2;
+  if (!load(inputs, loaded)) return 2;
   Agent agent(loaded, startedAtNanos);
   return agent.run();
 }
@@ -220,7 +220,7 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
   }
   // `run` alone, as the supervisor starts the agent: no flag to read, so no CLI11 objects either
   // (their code and heap stay out of the agent: RSS -0.1 MB measured).
-  if (argc == 2 && std::string_view(argv[1]) == "run") return runAgent(SettingFlags{}, startedAtNanos);
+  if (argc == 2 && std::string_view(argv[1]) == "run") return runAgent(ConfigInputs{}, startedAtNanos);
 
   // On the heap so `supervise` can free it (and CLI11's few hundred KB of option objects) before
   // it becomes the long-lived process beside the agent.
@@ -319,15 +319,19 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
   }
   if (*check) {
     LoadedConfig loaded;
-    if (!load(checkFlags, loaded)) return 2;
+    if (!load(checkFlags.inputs(), loaded)) return 2;
     return checkConfig(loaded);
   }
   if (*drainMode) {
     LoadedConfig loaded;
-    if (!load(drainFlags, loaded)) return 2;
+    if (!load(drainFlags.inputs(), loaded)) return 2;
     return drainCommand(loaded, startedAtNanos);
   }
-  return runAgent(runFlags, startedAtNanos);
+  // The flags' values copied out, CLI11's objects are freed before the agent runs for good.
+  const ConfigInputs inputs = runFlags.inputs();
+  appOwner.reset();
+  malloc_trim(0);
+  return runAgent(inputs, startedAtNanos);
 }
 
 }  // namespace dynostatsd

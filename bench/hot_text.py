@@ -110,7 +110,7 @@ def run_dyno(binary, work, label, extra_env, seconds, traffic):
 
 
 def functions_of(path, binary):
-    """The functions of `binary` that executed, in callgrind's order of first appearance."""
+    """The functions of `binary` that executed."""
     seen, names = set(), []
     objects, fns = {}, {}
     ob = fn = None
@@ -175,8 +175,8 @@ def main():
     for files, role in roles:
         if role not in files:
             sys.exit(f"hot_text: no callgrind output for the {role}; see {work}")
-        for path in files[role]:
-            order += functions_of(path, binary)
+        # Sorted within a boot: callgrind's order means nothing, and a stable list diffs small.
+        order += sorted({name for path in files[role] for name in functions_of(path, binary)})
     listed, lines = set(), []
     for name in order:
         if name == "main" and "startup" not in listed:

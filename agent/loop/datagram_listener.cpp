@@ -2,6 +2,7 @@
 
 #include "loop/uv_check.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -334,16 +335,19 @@ std::unique_ptr<DatagramListener> DatagramListener::openUdp(uv_loop_t* loop, con
   char text[INET6_ADDRSTRLEN] = "?";
   int localPort = 0;
   std::string address;
+  // No uv_ip*_name nor inet_ntop for the usual IPv4 address: both format with (s|sn)printf, whose
+  // code is two fault-around windows of libc that the agent otherwise never makes resident.
   if (bound.ss_family == AF_INET6) {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(&bound);
-    uv_ip6_name(in6, text, sizeof text);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
     localPort = ntohs(in6->sin6_port);
     address = "[" + std::string(text) + "]:" + std::to_string(localPort);
   } else {
     auto* in4 = reinterpret_cast<sockaddr_in*>(&bound);
-    uv_ip4_name(in4, text, sizeof text);
+    const auto* octets = reinterpret_cast<const unsigned char*>(&in4->sin_addr);
     localPort = ntohs(in4->sin_port);
-    address = std::string(text) + ":" + std::to_string(localPort);
+    address = std::to_string(octets[0]) + "." + std::to_string(octets[1]) + "." + std::to_string(octets[2]) +
+              "." + std::to_string(octets[3]) + ":" + std::to_string(localPort);
   }
   Block* block = startBlock(loop, fd, options, sink, error);
   if (block == nullptr) return nullptr;

@@ -8,6 +8,7 @@
 
 #include "app/flush_schedule.h"
 #include "dyno/dyno_metrics.h"
+#include "model/printf_double.h"
 #include "relay/statsd_relay.h"
 #include "sink/registry.h"
 #include "telemetry/output_channel.h"
@@ -40,9 +41,7 @@ constexpr std::uint64_t kOutputIdleMillis = 250;
 constexpr std::size_t kTrimAfterItems = 5000;
 
 std::string millisText(double millis) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", millis);
-  return text;
+  return printfFixed(millis, 1);
 }
 
 }  // namespace

@@ -4,15 +4,14 @@
 
 #include <cstdio>
 
+#include "model/printf_double.h"
 #include "telemetry/log.h"
 
 namespace dynostatsd::dyno {
 namespace {
 
 std::string fixed1(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", value);
-  return text;
+  return printfFixed(value, 1);
 }
 
 std::string megabytes(double bytes) {

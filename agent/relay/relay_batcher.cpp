@@ -1,18 +1,29 @@
 #include "relay/relay_batcher.h"
 
-#include <zlib.h>
+#include <array>
 
 namespace dynostatsd {
+namespace {
+
+// CRC-32/IEEE, reflected (polynomial 0xEDB88320), one table lookup per byte: a metric name is a few
+// dozen bytes, so zlib's wider kernels would buy nothing, and the agent need not map libz for it.
+constexpr std::array<std::uint32_t, 256> kCrc32Table = [] {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int bit = 0; bit < 8; ++bit) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}();
+
+}  // namespace
 
 std::uint32_t crc32Of(std::string_view bytes) {
-  // zlib's length is a uInt; a line is at most 64 KiB, but loop anyway for the contract.
-  uLong crc = ::crc32(0L, Z_NULL, 0);
-  while (!bytes.empty()) {
-    const auto chunk = static_cast<uInt>(std::min<std::size_t>(bytes.size(), 1u << 30));
-    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), chunk);
-    bytes.remove_prefix(chunk);
-  }
-  return static_cast<std::uint32_t>(crc);
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (const char byte : bytes)
+    crc = kCrc32Table[(crc ^ static_cast<unsigned char>(byte)) & 0xFFu] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
 }
 
 std::size_t shardOf(std::string_view line, std::size_t upstreams) {

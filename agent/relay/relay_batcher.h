@@ -6,7 +6,7 @@
 //
 // Shard (logplex-statsd's rule, reference/outputs.md §3.1): upstream = crc32(name) % upstreams,
 // where name is the bytes before the first `:` of the line as received (before the prefix) and
-// crc32 is zlib's (IEEE). Events and service checks go to upstream 0, unchanged.
+// crc32 is the IEEE CRC-32 (zlib's crc32()). Events and service checks go to upstream 0, unchanged.
 // Rewrites, metric lines only: `prefix.` in front; with dyno tags, `,dyno:web.1,dynotype:web`
 // appended to the line's `|#` section, or `|#dyno:web.1,dynotype:web` added when it has none.
 // A line longer than maxDatagram on its own is sent alone (never split, never dropped here).
@@ -22,7 +22,7 @@
 
 namespace dynostatsd {
 
-// zlib's crc32() of `bytes` (crc32("123456789") == 0xCBF43926).
+// The IEEE CRC-32 of `bytes`, as zlib's crc32() (crc32("123456789") == 0xCBF43926).
 std::uint32_t crc32Of(std::string_view bytes);
 // The upstream index of a metric line: crc32 of the bytes before the first `:` mod `upstreams`.
 std::size_t shardOf(std::string_view line, std::size_t upstreams);

@@ -1,9 +1,8 @@
 #include "serialize/compressor.h"
 
-#include <zlib.h>
-#include <zstd.h>
-
 #include <memory>
+
+#include "serialize/compression_library.h"
 
 namespace dynostatsd::serialize {
 namespace {
@@ -25,25 +24,31 @@ struct OutputBuffer {
 };
 
 std::optional<std::string> deflateBody(std::string_view data, int windowBits) {
+  const ZlibApi* z = loadZlib();
+  if (z == nullptr) return std::nullopt;
   z_stream stream{};
-  if (deflateInit2(&stream, kZlibLevel, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (z->deflateInit2_(&stream, kZlibLevel, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                       static_cast<int>(sizeof(z_stream))) != Z_OK)
     return std::nullopt;
   // deflateBound assumes a zlib header; gzip's is 12 bytes longer.
-  OutputBuffer out(deflateBound(&stream, static_cast<uLong>(data.size())) + 32);
+  OutputBuffer out(z->deflateBound(&stream, static_cast<uLong>(data.size())) + 32);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
   stream.next_out = reinterpret_cast<Bytef*>(out.bytes.get());
   stream.avail_out = static_cast<uInt>(out.capacity);
-  int rc = deflate(&stream, Z_FINISH);
+  int rc = z->deflate(&stream, Z_FINISH);
   std::size_t written = stream.total_out;
-  deflateEnd(&stream);
+  z->deflateEnd(&stream);
   if (rc != Z_STREAM_END) return std::nullopt;
   return out.take(written);
 }
 
 std::optional<std::string> inflateBody(std::string_view data, int windowBits, std::size_t maxBytes) {
+  const ZlibApi* z = loadZlib();
+  if (z == nullptr) return std::nullopt;
   z_stream stream{};
-  if (inflateInit2(&stream, windowBits) != Z_OK) return std::nullopt;
+  if (z->inflateInit2_(&stream, windowBits, ZLIB_VERSION, static_cast<int>(sizeof(z_stream))) != Z_OK)
+    return std::nullopt;
   std::string out;
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
@@ -52,13 +57,13 @@ std::optional<std::string> inflateBody(std::string_view data, int windowBits, st
   while (rc != Z_STREAM_END) {
     stream.next_out = reinterpret_cast<Bytef*>(chunk);
     stream.avail_out = sizeof chunk;
-    rc = inflate(&stream, Z_NO_FLUSH);
+    rc = z->inflate(&stream, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) break;
     out.append(chunk, sizeof chunk - stream.avail_out);
     if (out.size() > maxBytes) break;
     if (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0) break;  // truncated input
   }
-  inflateEnd(&stream);
+  z->inflateEnd(&stream);
   if (rc != Z_STREAM_END || out.size() > maxBytes) return std::nullopt;
   return out;
 }
@@ -71,9 +76,11 @@ std::optional<std::string> compress(Compression method, std::string_view data) {
     case Compression::Deflate: return deflateBody(data, kZlibWindowBits);
     case Compression::Gzip: return deflateBody(data, kGzipWindowBits);
     case Compression::Zstd: {
-      OutputBuffer out(ZSTD_compressBound(data.size()));
-      std::size_t n = ZSTD_compress(out.bytes.get(), out.capacity, data.data(), data.size(), kZstdLevel);
-      if (ZSTD_isError(n)) return std::nullopt;
+      const ZstdApi* zstd = loadZstd();
+      if (zstd == nullptr) return std::nullopt;
+      OutputBuffer out(zstd->compressBound(data.size()));
+      std::size_t n = zstd->compress(out.bytes.get(), out.capacity, data.data(), data.size(), kZstdLevel);
+      if (zstd->isError(n)) return std::nullopt;
       return out.take(n);
     }
   }
@@ -88,13 +95,15 @@ std::optional<std::string> decompress(Compression method, std::string_view data,
     case Compression::Deflate: return inflateBody(data, kZlibWindowBits, maxBytes);
     case Compression::Gzip: return inflateBody(data, kGzipWindowBits, maxBytes);
     case Compression::Zstd: {
-      unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
+      const ZstdApi* zstd = loadZstd();
+      if (zstd == nullptr) return std::nullopt;
+      unsigned long long size = zstd->getFrameContentSize(data.data(), data.size());
       if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > maxBytes)
         return std::nullopt;
       std::string out;
       out.resize(size);
-      std::size_t n = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
-      if (ZSTD_isError(n) || n != size) return std::nullopt;
+      std::size_t n = zstd->decompress(out.data(), out.size(), data.data(), data.size());
+      if (zstd->isError(n) || n != size) return std::nullopt;
       return out;
     }
   }

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,7 +25,11 @@ double highWaterMark() {
   text[n] = '\0';
   const char* at = std::strstr(text, "VmHWM:");
   if (at == nullptr) return 0;
-  return static_cast<double>(std::strtoull(at + 6, nullptr, 10)) * 1024;
+  at += 6;
+  while (*at == ' ' || *at == '\t') ++at;
+  std::uint64_t kilobytes = 0;
+  std::from_chars(at, text + n, kilobytes);  // no strtoull: see self_metrics.cpp residentBytes()
+  return static_cast<double>(kilobytes) * 1024;
 }
 
 bool resetHighWaterMark() {

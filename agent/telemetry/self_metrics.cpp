@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
@@ -49,10 +52,11 @@ double residentBytes() {
   ::close(fd);
   if (n <= 0) return 0;
   text[n] = '\0';
-  // "size resident shared text lib data dt", in pages.
-  char* cursor = text;
-  std::strtoull(cursor, &cursor, 10);
-  unsigned long long pages = std::strtoull(cursor, nullptr, 10);
+  // "size resident shared text lib data dt", in pages. from_chars, not strtoull: glibc's strtoul
+  // shares a fault-around window with its printf internals, which this agent otherwise never runs.
+  const char* cursor = std::find(text, text + n, ' ');
+  std::uint64_t pages = 0;
+  if (cursor != text + n) std::from_chars(cursor + 1, text + n, pages);
   return static_cast<double>(pages) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 

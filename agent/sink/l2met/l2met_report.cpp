@@ -6,6 +6,7 @@
 #include <map>
 #include <tuple>
 
+#include "model/printf_double.h"
 #include "model/utf8.h"
 #include "telemetry/log.h"
 #include "telemetry/output_channel.h"
@@ -42,9 +43,7 @@ std::string metricKey(std::string_view name) {
 std::string number(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.10g", value);
-  return text;
+  return printfGeneral(value, 10);
 }
 
 struct GroupKey {

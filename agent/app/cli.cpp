@@ -173,7 +173,7 @@ int drainCommand(LoadedConfig& loaded, std::uint64_t startedAtNanos) {
 // `dynostatsd supervise [--foreground] [--app-dir DIR] [--run-dir DIR] [--agent BIN]`, read before
 // CLI11 builds its option objects (a few hundred KB with a settings table per command): the
 // supervisor lives as long as the dyno, and its detaching fork keeps every heap and stack page
-// touched before it (supervisor heap 164 -> 24 kB). False for anything else, and for what this
+// touched before it (supervisor heap 164 -> 12 kB). False for anything else, and for what this
 // does not know (--help, a typo, a missing value): CLI11 then reads the line and explains.
 bool readSuperviseArgs(int argc, char** argv, supervise::SuperviseOptions& options) {
   if (argc < 2 || std::string_view(argv[1]) != "supervise") return false;
@@ -222,8 +222,8 @@ int runCli(int argc, char** argv, std::uint64_t startedAtNanos) {
   // (their code and heap stay out of the agent: RSS -0.1 MB measured).
   if (argc == 2 && std::string_view(argv[1]) == "run") return runAgent(ConfigInputs{}, startedAtNanos);
 
-  // On the heap so `supervise` can free it (and CLI11's few hundred KB of option objects) before
-  // it becomes the long-lived process beside the agent.
+  // On the heap so `supervise` and `run` can free it (and CLI11's few hundred KB of option objects)
+  // before they become the long-lived processes of the dyno.
   auto appOwner = std::make_unique<CLI::App>(
       "dynostatsd " DYNOSTATSD_VERSION
       ": a DogStatsD agent for Heroku dynos (aggregates like the Datadog Agent, tags every series "

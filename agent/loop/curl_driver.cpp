@@ -27,10 +27,8 @@ CurlLoad openCurl() {
   // (RTMP, LDAP), and otherwise initialises itself at load time (idle RSS +0.9 MB measured).
   ::setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
   // Never closed: libcurl and its TLS library keep process-wide state once initialised.
-  void* library = ::dlopen(kCurlLibrary, RTLD_NOW | RTLD_LOCAL);
+  void* library = openLibrary(kCurlLibrary, load.error);
   if (library == nullptr) {
-    const char* text = ::dlerror();
-    load.error = text != nullptr ? text : std::string("cannot load ") + kCurlLibrary;
     return load;
   }
   CurlApi& a = load.api;

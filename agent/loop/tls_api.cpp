@@ -65,10 +65,8 @@ bool loadTrustStore(const TlsApi& a, SSL_CTX* context) {
 void openTls() {
   TlsLoad& load = state();
   // Never closed: OpenSSL keeps process-wide state once initialised.
-  void* library = ::dlopen(kTlsLibrary, RTLD_NOW | RTLD_LOCAL);
+  void* library = openLibrary(kTlsLibrary, load.error);
   if (library == nullptr) {
-    const char* text = ::dlerror();
-    load.error = text != nullptr ? text : std::string("cannot load ") + kTlsLibrary;
     return;
   }
   TlsApi& a = load.api;

@@ -2,21 +2,11 @@
 
 #include <dlfcn.h>
 
-#include "loop/dl_symbol.h"  // header-only: resolveSymbol(), shared with the loop's dlopen()ed libraries
+#include "loop/dl_symbol.h"  // header-only: openLibrary(), resolveSymbol(), shared with the loop's dlopen()ed libraries
 #include "telemetry/log.h"
 
 namespace dynostatsd::serialize {
 namespace {
-
-// Never closed: a table handed out stays valid for the life of the process.
-void* openLibrary(const char* soname, std::string& error) {
-  void* library = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr) {
-    const char* text = ::dlerror();
-    error = text != nullptr ? text : std::string("cannot load ") + soname;
-  }
-  return library;
-}
 
 void logMissing(const char* soname, const std::string& error) {
   log::write(log::Level::Error, "serialize",

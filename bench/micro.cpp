@@ -71,6 +71,25 @@ struct Datagrams {
       }
     }
   }
+
+  // The same datagrams in batches of up to DatagramListener::kBatch, as one recvmmsg call returns them.
+  template <class F>
+  void forEachBatch(F&& f) const {
+    std::vector<std::string_view> batch;
+    for (std::uint64_t done = 0; done < lines; done += windowLines) {
+      std::size_t start = 0;
+      for (std::size_t end : ends) {
+        batch.push_back(std::string_view(bytes).substr(start, end - start));
+        start = end;
+        if (batch.size() == DatagramListener::kBatch) {
+          f(batch.data(), batch.size());
+          batch.clear();
+        }
+      }
+      if (!batch.empty()) f(batch.data(), batch.size());
+      batch.clear();
+    }
+  }
 };
 
 Datagrams build(const LineFactory& factory, std::uint64_t lines, std::uint64_t perDatagram,
@@ -142,7 +161,8 @@ void benchIngest(const LineSpec& spec, const Datagrams& datagrams, std::uint64_t
   AggregatorConsumer consumer(aggregator);
   Ingestor ingestor(enricher, consumer, clock);
   Timer timer;
-  datagrams.forEach([&](std::string_view datagram) { ingestor.onDatagram(datagram); });
+  datagrams.forEachBatch(
+      [&](const std::string_view* batch, std::size_t count) { ingestor.onDatagrams(batch, count); });
   printRate("ingest", spec, datagrams.lines, perDatagram, timer, aggregator.liveContexts(), "live_contexts");
 }
 

@@ -32,11 +32,18 @@ Ingestor::Ingestor(const Enricher& enricher, MetricConsumer& consumer, const Clo
       dropLog_(limits.logIntervalMillis) {}
 
 void Ingestor::onDatagram(std::string_view datagram) {
-  ++stats_.datagrams;
-  stats_.bytes += datagram.size();
+  onDatagrams(&datagram, 1);
+}
+
+void Ingestor::onDatagrams(const std::string_view* datagrams, std::size_t count) {
+  // One clock reading per batch: its datagrams arrived within the listener's pause (<= 2 ms).
   const std::int64_t now = clock_.nowSeconds();
-  forEachMessage(datagram, [this, now](std::string_view message) { handleMessage(message, now); });
-  addPending();  // the datagram's views end here
+  for (std::size_t i = 0; i < count; ++i) {
+    ++stats_.datagrams;
+    stats_.bytes += datagrams[i].size();
+    forEachMessage(datagrams[i], [this, now](std::string_view message) { handleMessage(message, now); });
+  }
+  addPending();  // the batch's views end here
 }
 
 void Ingestor::addPending() {

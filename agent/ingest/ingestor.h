@@ -1,6 +1,7 @@
 #pragma once
 // Ingestor: the hot path from a received datagram to the aggregator.
-// Input: one datagram (DatagramSink::onDatagram, bytes valid only during the call).
+// Input: a batch of datagrams (DatagramSink::onDatagrams) or one (onDatagram), the bytes valid
+// only during the call; the clock is read once per call.
 // Output: each metric message parsed, enriched and handed to the MetricConsumer before the next
 // message; events and service checks parsed, enriched and queued (bounded by bytes) until the
 // next flush takes them. Every rejected message is counted per ParseError reason and logged at a
@@ -35,7 +36,7 @@ struct KnownSpelling {
 class MetricConsumer {
  public:
   virtual ~MetricConsumer() = default;
-  // `nowSeconds`: the wall clock read once per datagram. `sample` is enriched, its tags split.
+  // `nowSeconds`: the wall clock read once per batch of datagrams. `sample` is enriched, its tags split.
   virtual void add(const MetricSample& sample, std::int64_t nowSeconds) = 0;
   // The fast path, tried first for every parsed metric, in two steps so the consumer can start
   // fetching the memory the sample will touch while the ingestor parses the next line:
@@ -90,6 +91,8 @@ class Ingestor final : public DatagramSink {
            MemoryBudget* budget = nullptr);
 
   void onDatagram(std::string_view datagram) override;
+  // The known-spelling pipeline (see MetricConsumer) runs across the batch's datagrams.
+  void onDatagrams(const std::string_view* datagrams, std::size_t count) override;
   void onTruncated(std::size_t received) override;
 
   // Moves the queued events and service checks into `batch` (empties the queue).

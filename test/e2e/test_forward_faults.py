@@ -67,9 +67,10 @@ class ForwardFaultsTest(base.ForwardTestCase):
         self.assertTrue(lines(agent, r"reason=http_413 endpoint=series_v2 items=\d+ msg=\"payload too large"))
 
     def test_400_drops_the_payload_logs_the_answer_and_carries_on(self):
-        # No self-metrics: the first series payload must be the one holding fwd.rejected, or the
-        # injected 400 would hit an earlier self-metrics-only flush instead.
-        agent = self.start_agent(DYNOSTATSD_SELF_METRICS="false")
+        # No self-metrics nor dyno metrics: the first series payload must be the one holding
+        # fwd.rejected, or the injected 400 would hit an earlier flush of the agent's own series
+        # (seen on a loaded host, where the datagram landed one interval after the first flush).
+        agent = self.start_agent(DYNOSTATSD_SELF_METRICS="false", DYNOSTATSD_DYNO_METRICS="false")
         self.intake.fail(400, count=1, path="/api/v2/series")
         agent.send("fwd.rejected:1|c")
         self.assertTrue(self.intake.wait_for(lambda: [r for r in self.intake.records() if r["status"] == 400], 10))

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -25,6 +26,17 @@ struct RecordingSink : DatagramSink {
   std::size_t expected = 0;
   DatagramListener* listener = nullptr;
 
+  std::vector<std::size_t> batches;  // datagrams per onDatagrams call
+  std::vector<std::string_view> firstViews;  // the first batch's views, re-read at its end
+
+  void onDatagrams(const std::string_view* batch, std::size_t count) override {
+    batches.push_back(count);
+    if (batches.size() == 1) firstViews.assign(batch, batch + count);
+    DatagramSink::onDatagrams(batch, count);
+    if (batches.size() == 1) {  // every view of the batch is still intact at its end
+      for (std::size_t i = 0; i < firstViews.size(); ++i) CHECK(firstViews[i] == datagrams[i]);
+    }
+  }
   void onDatagram(std::string_view datagram) override {
     datagrams.emplace_back(datagram);
     maybeClose();
@@ -83,6 +95,11 @@ TEST_CASE("UDP listener on port 0 delivers every datagram exactly once, in order
   CHECK(listener->stats().datagrams == kCount);
   CHECK(listener->stats().truncated == 0);
   CHECK(listener->stats().syscalls >= 4);
+  // One onDatagrams call per recvmmsg call, each with at most kBatch datagrams.
+  CHECK(sink.batches.size() == listener->stats().syscalls);
+  CHECK(sink.batches.front() == DatagramListener::kBatch);
+  CHECK(std::all_of(sink.batches.begin(), sink.batches.end(),
+                    [](std::size_t n) { return n >= 1 && n <= DatagramListener::kBatch; }));
   CHECK(listener->closed());
   CHECK(loop.close() == 0);
 }

@@ -33,11 +33,17 @@ MIXED = "c,g,ms,h,s,d"
 
 # ---------------------------------------------------------------- /proc and sysctl readers
 
-def cpuSeconds(pid):
-    """utime + stime of a process, in seconds (clock-tick resolution)."""
+def cpuSplit(pid):
+    """(utime, stime) of a process, in seconds (clock-tick resolution): the server's own code, and
+    the kernel working on its behalf (receive system calls, wake-ups)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpuSeconds(pid):
+    """utime + stime of a process, in seconds."""
+    return sum(cpuSplit(pid))
 
 
 def cpuSecondsPrecise(pid):
@@ -467,7 +473,7 @@ class Bench:
             server.start()
             self.noteStart(target, server)
             time.sleep(0.1)
-            cpu0, precise0 = cpuSeconds(server.pid), cpuSecondsPrecise(server.pid)
+            (user0, kernel0), precise0 = cpuSplit(server.pid), cpuSecondsPrecise(server.pid)
             sock0 = udpSocket(server.port)
             granted = socketRcvbuf(server.port)
             perf = None
@@ -481,7 +487,7 @@ class Bench:
                                 runDir if check else None)
             drained = server.waitDrained()
             t1 = time.monotonic()
-            cpu1, precise1 = cpuSeconds(server.pid), cpuSecondsPrecise(server.pid)
+            (user1, kernel1), precise1 = cpuSplit(server.pid), cpuSecondsPrecise(server.pid)
             sock1 = udpSocket(server.port)
             if perf:
                 perf.send_signal(signal.SIGINT)
@@ -491,12 +497,15 @@ class Bench:
             counted, extra = self.finishServer(server)
         finally:
             server.kill()
-        cpu = cpu1 - cpu0
+        cpuKernel = kernel1 - kernel0
+        cpu = user1 - user0 + cpuKernel
         row = {
             "lines_sent": sent["lines"], "datagrams_sent": sent["datagrams"], "bytes_sent": sent["bytes"],
             "send_seconds": sent["seconds"], "lines_counted": counted,
             "loss": None if counted is None else 1 - counted / sent["lines"],
             "cpu_seconds": cpu, "wall_seconds": t1 - t0, "cpu_percent": 100 * cpu / (t1 - t0),
+            "cpu_percent_kernel": 100 * cpuKernel / (t1 - t0),
+            "kernel_ns_per_datagram": 1e9 * cpuKernel / sent["datagrams"] if sent["datagrams"] else None,
             "cpu_seconds_schedstat": precise1 - precise0,
             "cpu_percent_schedstat": 100 * (precise1 - precise0) / (t1 - t0),
             "lines_per_cpu_second": (counted / cpu) if counted and cpu > 0 else None,
@@ -671,7 +680,7 @@ def t_is_ours(target):
     return target == "dynostatsd"
 
 
-SHOW = {"idle_cpu_percent", "idle_pss_mb", "pss_mb", "lines_sent", "lines_counted", "loss", "cpu_seconds", "cpu_percent", "cpu_percent_schedstat", "idle_rss_anon_mb",
+SHOW = {"cpu_percent_kernel", "kernel_ns_per_datagram", "idle_cpu_percent", "idle_pss_mb", "pss_mb", "lines_sent", "lines_counted", "loss", "cpu_seconds", "cpu_percent", "cpu_percent_schedstat", "idle_rss_anon_mb",
         "rss_anon_mb", "self_startup_ms", "flush_series", "lines_per_cpu_second", "vmhwm_mb",
         "kernel_drops", "idle_rss_mb", "rss_mb", "ready_ms", "flush_ms", "counter_sums_exact", "errors"}
 
@@ -734,8 +743,12 @@ TABLE = [
     ("realistic mix, 5 M lines, ~20/datagram: lines per CPU-second", "8-packed-realistic",
      "lines_per_cpu_second", ">= 8 M", "M", False, lambda v: v >= 8e6),
     ("  same: loss (full-speed sender)", "8-packed-realistic", "loss", "-", "pct", True, None),
+    ("  same: kernel time per datagram of ~20 lines (ns)", "8-packed-realistic", "kernel_ns_per_datagram", "-",
+     "int", True, None),
     ("realistic mix, 50,000 datagrams/s: CPU % of one core", "8-50k-realistic", "cpu_percent", "<= 4 %", "pct1",
      True, lambda v: v <= 4),
+    ("  same: of which kernel time (stime: receive calls, wake-ups)", "8-50k-realistic", "cpu_percent_kernel",
+     "-", "pct1", True, None),
     ("  same: loss", "8-50k-realistic", "loss", "0", "pct", True, lambda v: v == 0),
     ("50,000 datagrams/s for 10 s: CPU % of one core", "3-50k", "cpu_percent", "<= 15 %", "pct1", True,
      lambda v: v <= 15),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Helpers shared by scripts/demo.sh and test/buildpack/test_example.sh (sourced, not run): free
-# local ports and waiting for a log line. Needs /usr/bin/python3.
+# Helpers shared by scripts/demo.sh and the buildpack tests (sourced, not run): free local ports,
+# waiting for a log line, sharing a compiled agent between build caches. Needs /usr/bin/python3.
 
 # free_port tcp|udp: a 127.0.0.1 port nobody is bound to right now (never a fixed 8125, which a
 # real agent on this machine may hold).
@@ -20,4 +20,17 @@ wait_for_line() {
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done
+}
+
+# share_agent_cache FROM TO: copies the agent bin/compile keyed into build cache FROM
+# (dynostatsd/agent/{key,dynostatsd}) into build cache TO, unless TO holds one with the same key:
+# the example's own cache (npm too) then restores the agent the buildpack tests compiled. bin/compile
+# still checks the key, so an entry built from other sources is never used.
+# The build cache the buildpack tests share (test/buildpack/lib.sh: SHARED_CACHE).
+TEST_BUILD_CACHE=${DYNOSTATSD_TEST_CACHE:-/var/tmp/dynostatsd-buildpack-test-cache}
+share_agent_cache() {
+  local from="${1}/dynostatsd/agent" to="${2}/dynostatsd/agent"
+  [[ -f "${from}/key" && -x "${from}/dynostatsd" ]] || return 0
+  [[ -f "${to}/key" && $(cat "${to}/key") == $(cat "${from}/key") ]] && return 0
+  mkdir -p "$to" && cp -a "${from}/." "${to}/"
 }

@@ -12,8 +12,11 @@ PYTHON=/usr/bin/python3
 # The agent binary of this tree (ctest passes DYNOSTATSD_BIN), for tests that need it without a slug build.
 # shellcheck disable=SC2034 # used by the test files
 AGENT_BIN=${DYNOSTATSD_BIN:-${REPO}/build/agent/dynostatsd}
-# Builds share one cache across test files, so only the first compiles the agent.
-SHARED_CACHE=${DYNOSTATSD_TEST_CACHE:-/var/tmp/dynostatsd-buildpack-test-cache}
+# Builds share one cache across test files, so only test_compile (run first: test/CMakeLists.txt)
+# compiles the agent; it hands its fresh build on at its end.
+# shellcheck source=scripts/lib/local.sh
+source "${REPO}/scripts/lib/local.sh"
+SHARED_CACHE=$TEST_BUILD_CACHE
 T_PASSED=0
 T_FAILED=0
 

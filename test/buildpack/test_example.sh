@@ -57,6 +57,8 @@ check() {
 # free_port, wait_for_line
 # shellcheck source=scripts/lib/local.sh
 source "${ROOT}/scripts/lib/local.sh"
+# An agent the other buildpack tests compiled from these sources is restored, not compiled again.
+share_agent_cache "$TEST_BUILD_CACHE" "$CACHE"
 
 # intake QUERY ARGS...: answers questions about the recorded requests (JSON lines).
 #   sum METRIC TAG...        sum of a counter over every point, as a count (value x interval)

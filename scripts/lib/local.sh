@@ -22,12 +22,14 @@ wait_for_line() {
   done
 }
 
+# The build cache the buildpack tests share (test/buildpack/lib.sh: SHARED_CACHE).
+# shellcheck disable=SC2034 # used by the files that source this one
+TEST_BUILD_CACHE=${DYNOSTATSD_TEST_CACHE:-/var/tmp/dynostatsd-buildpack-test-cache}
+
 # share_agent_cache FROM TO: copies the agent bin/compile keyed into build cache FROM
 # (dynostatsd/agent/{key,dynostatsd}) into build cache TO, unless TO holds one with the same key:
 # the example's own cache (npm too) then restores the agent the buildpack tests compiled. bin/compile
 # still checks the key, so an entry built from other sources is never used.
-# The build cache the buildpack tests share (test/buildpack/lib.sh: SHARED_CACHE).
-TEST_BUILD_CACHE=${DYNOSTATSD_TEST_CACHE:-/var/tmp/dynostatsd-buildpack-test-cache}
 share_agent_cache() {
   local from="${1}/dynostatsd/agent" to="${2}/dynostatsd/agent"
   [[ -f "${from}/key" && -x "${from}/dynostatsd" ]] || return 0

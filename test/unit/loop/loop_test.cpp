@@ -1,10 +1,10 @@
-#include <algorithm>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -26,7 +26,7 @@ struct RecordingSink : DatagramSink {
   std::size_t expected = 0;
   DatagramListener* listener = nullptr;
 
-  std::vector<std::size_t> batches;  // datagrams per onDatagrams call
+  std::vector<std::size_t> batches;          // datagrams per onDatagrams call
   std::vector<std::string_view> firstViews;  // the first batch's views, re-read at its end
 
   void onDatagrams(const std::string_view* batch, std::size_t count) override {

@@ -505,7 +505,10 @@ class Bench:
             "loss": None if counted is None else 1 - counted / sent["lines"],
             "cpu_seconds": cpu, "wall_seconds": t1 - t0, "cpu_percent": 100 * cpu / (t1 - t0),
             "cpu_percent_kernel": 100 * cpuKernel / (t1 - t0),
-            "kernel_ns_per_datagram": 1e9 * cpuKernel / sent["datagrams"] if sent["datagrams"] else None,
+            # Per datagram received (sent x share counted): a datagram the kernel dropped cost the
+            # sender, not the server.
+            "kernel_ns_per_datagram": (1e9 * cpuKernel / (sent["datagrams"] * counted / sent["lines"])
+                                       if counted and sent["datagrams"] else None),
             "cpu_seconds_schedstat": precise1 - precise0,
             "cpu_percent_schedstat": 100 * (precise1 - precise0) / (t1 - t0),
             "lines_per_cpu_second": (counted / cpu) if counted and cpu > 0 else None,

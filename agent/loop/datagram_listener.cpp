@@ -26,8 +26,8 @@ struct DatagramListener::Block {
   DatagramSink* sink = nullptr;
   std::size_t bufferSize = 0;
   std::size_t slotStride = 0;  // bytes between slot starts (see startBlock)
-  // kBatch slots of bufferSize bytes; left uninitialised so only pages the kernel writes into
-  // become resident.
+  // kBatch slots of bufferSize bytes, slotStride apart; left uninitialised so only pages the
+  // kernel writes into become resident.
   std::unique_ptr<char[]> buffer;
   mmsghdr messages[kBatch]{};
   iovec iovecs[kBatch]{};

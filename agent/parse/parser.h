@@ -58,9 +58,10 @@ constexpr MessageKind classify(std::string_view message) {
 }
 
 // Calls onMessage(std::string_view) for each message of a datagram: pieces between LFs (the last
-// one even without LF), one trailing CR removed per piece, empty pieces skipped.
+// one even without LF), one trailing CR removed per piece, empty pieces skipped. Always inlined:
+// in the Ingestor's batch loop GCC otherwise calls it out of line (callgrind: +7 instructions a line).
 template <class F>
-void forEachMessage(std::string_view datagram, F&& onMessage) {
+[[gnu::always_inline]] inline void forEachMessage(std::string_view datagram, F&& onMessage) {
   const char* const begin = datagram.data();
   const char* const end = begin + datagram.size();
   for (const char* p = begin; p < end;) {

@@ -76,19 +76,13 @@ struct Datagrams {
   template <class F>
   void forEachBatch(F&& f) const {
     std::vector<std::string_view> batch;
-    for (std::uint64_t done = 0; done < lines; done += windowLines) {
-      std::size_t start = 0;
-      for (std::size_t end : ends) {
-        batch.push_back(std::string_view(bytes).substr(start, end - start));
-        start = end;
-        if (batch.size() == DatagramListener::kBatch) {
-          f(batch.data(), batch.size());
-          batch.clear();
-        }
-      }
-      if (!batch.empty()) f(batch.data(), batch.size());
+    forEach([&](std::string_view datagram) {
+      batch.push_back(datagram);
+      if (batch.size() < DatagramListener::kBatch) return;
+      f(batch.data(), batch.size());
       batch.clear();
-    }
+    });
+    if (!batch.empty()) f(batch.data(), batch.size());
   }
 };
 

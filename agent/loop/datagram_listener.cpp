@@ -25,9 +25,8 @@ struct DatagramListener::Block {
   std::string unlinkPath;  // Unix socket file to remove at close
   DatagramSink* sink = nullptr;
   std::size_t bufferSize = 0;
-  std::size_t slotStride = 0;  // bytes between slot starts (see startBlock)
-  // kBatch slots of bufferSize bytes, slotStride apart; left uninitialised so only pages the
-  // kernel writes into become resident.
+  // kBatch slots of bufferSize bytes (iovecs[i] points at slot i, see startBlock); left
+  // uninitialised so only pages the kernel writes into become resident.
   std::unique_ptr<char[]> buffer;
   mmsghdr messages[kBatch]{};
   iovec iovecs[kBatch]{};
@@ -115,7 +114,6 @@ DrainResult readAvailable(DatagramListener::Block* block, unsigned maxRounds) {
       if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         ++block->stats.truncated;
         block->sink->onTruncated(message.msg_len);
-        if (block->closing) return result;
         continue;
       }
       ++block->stats.datagrams;
@@ -245,11 +243,11 @@ DatagramListener::Block* startBlock(uv_loop_t* loop, int fd, const ListenerOptio
   // Slots one cache line apart modulo 4 KiB: with a power-of-two stride (the default 8 KiB) the
   // start of every slot falls in the same L1 cache sets, and a batch of short datagrams evicts
   // itself before it is parsed.
-  block->slotStride = (block->bufferSize + 63) / 64 * 64;
-  if (block->slotStride % 4096 == 0) block->slotStride += 64;
-  block->buffer.reset(new char[block->slotStride * DatagramListener::kBatch]);
+  std::size_t stride = (block->bufferSize + 63) / 64 * 64;
+  if (stride % 4096 == 0) stride += 64;
+  block->buffer.reset(new char[stride * DatagramListener::kBatch]);
   for (unsigned i = 0; i < DatagramListener::kBatch; ++i) {
-    block->iovecs[i].iov_base = block->buffer.get() + static_cast<std::size_t>(i) * block->slotStride;
+    block->iovecs[i].iov_base = block->buffer.get() + static_cast<std::size_t>(i) * stride;
     block->iovecs[i].iov_len = block->bufferSize;
     block->messages[i].msg_hdr.msg_iov = &block->iovecs[i];
     block->messages[i].msg_hdr.msg_iovlen = 1;

@@ -104,6 +104,26 @@ TEST_CASE("UDP listener on port 0 delivers every datagram exactly once, in order
   CHECK(loop.close() == 0);
 }
 
+TEST_CASE("a sink closing the listener on a truncated datagram still gets the batch's complete ones") {
+  EventLoop loop;
+  RecordingSink sink;
+  std::string error;
+  ListenerOptions options;
+  options.bufferSize = 16;
+  auto listener = DatagramListener::openUdp(loop.get(), "127.0.0.1", 0, options, sink, error);
+  REQUIRE(listener != nullptr);
+  sink.listener = listener.get();
+  sink.expected = 1;  // onTruncated comes before the batch: the sink closes on it
+  sendUdp(listener->localPort(), "a:1|c");
+  sendUdp(listener->localPort(), "b:1|c");
+  sendUdp(listener->localPort(), std::string(100, 'x'));
+  loop.run();
+  CHECK(sink.truncated == std::vector<std::size_t>{16});
+  CHECK(sink.datagrams == std::vector<std::string>{"a:1|c", "b:1|c"});
+  CHECK(listener->closed());
+  CHECK(loop.close() == 0);
+}
+
 TEST_CASE("a datagram longer than the buffer is counted as truncated and not delivered") {
   EventLoop loop;
   RecordingSink sink;
